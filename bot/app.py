@@ -1,0 +1,173 @@
+"""The application: wires the client, the database, the sync loop, the dispatcher, the
+sender and the scheduler, and stops them in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.client import LoginFailed, MatrixClient
+from bot.config import Config
+from bot.context import Services
+from bot.dispatch import Dispatcher
+from bot.features import load_features
+from bot.i18n import Catalog, default_catalog
+from bot.permissions import Permissions
+from bot.registry import REGISTRY, Registry
+from bot.scheduler import JobContext, Scheduler
+from bot.sending import Sender
+from bot.sync import SyncLoop
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+KEEP_HANDLED = timedelta(days=7)
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        registry: Registry | None = None,
+        catalog: Catalog | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        load_features()
+        self.config = config
+        self.registry = registry or REGISTRY
+        self.catalog = catalog or default_catalog()
+        self.clock = clock
+        self.db = Database(config.database.url)
+        self.client = MatrixClient(config)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        self._stopped = False
+
+    async def start(self) -> None:
+        await self.db.migrate()
+        await self._login()
+        self.permissions = Permissions(self.config, self.client.get_state, self.served_rooms)
+        self.services = Services(
+            config=self.config,
+            catalog=self.catalog,
+            registry=self.registry,
+            rooms=self.client,
+            permissions=self.permissions,
+            bot_user_id=self.client.user_id,
+        )
+        if self.clock is not None:
+            self.services.clock = self.clock
+        self.sender = Sender(self.db, self.client)
+        self.dispatcher = Dispatcher(self.services, self.db, self._join, self.sender.wake)
+        self.scheduler = Scheduler(JobContext(self.services, self.db, self.sender.wake))
+        self.services.scheduler = self.scheduler
+        self.sync = SyncLoop(
+            self.client,
+            self.db,
+            self.permissions,
+            self.dispatcher.wants,
+            self.dispatcher.submit,
+            self._left,
+        )
+        await self.dispatcher.load_pending()  # queued first, so handled first
+        self._tasks = [
+            asyncio.create_task(self.sync.run(), name="sync"),
+            asyncio.create_task(self.sender.run(), name="sender"),
+        ]
+        for task in self._tasks:
+            task.add_done_callback(self._crashed)
+        await self.sync.ready.wait()
+        self.dispatcher.open()
+        self.scheduler.add("runtime.prune", _prune, CronTrigger(hour=4, minute=17, timezone=self.config.tz))
+        await self.scheduler.start()
+        log.info("oasis-bot ready as %s", self.client.user_id)
+
+    async def _login(self) -> None:
+        """Log in, waiting out a homeserver that is not up yet; a refused password or
+        token is fatal (retrying would only meet the login rate limit)."""
+        delay = 1.0
+        while True:
+            try:
+                await self.client.login(self.db)
+                return
+            except LoginFailed:
+                raise
+            except Exception as exc:
+                log.warning("homeserver unreachable at login (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    def _crashed(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+            self._stop.set()
+
+    def served_rooms(self) -> list[str]:
+        rooms = self.client.joined_rooms()
+        if self.config.bot.rooms:
+            rooms = [r for r in rooms if r in self.config.bot.rooms]
+        return [r for r in rooms if not self.client.is_direct(r)]
+
+    async def _join(self, room_id: str, is_direct: bool) -> None:
+        if await self.client.join(room_id):
+            log.info("joined %s", room_id)
+            if is_direct:
+                self.client.direct_rooms.add(room_id)
+
+    async def _left(self, room_id: str, why: str) -> None:
+        async with self.db.unit() as repos:
+            dropped = await repos.outbox.fail_room(room_id, f"bot no longer in room ({why})")
+            await repos.direct.forget_room(room_id)
+            await repos.commit()
+        self.client.direct_rooms.discard(room_id)
+        if dropped:
+            log.warning("%d queued messages for %s dropped", dropped, room_id)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Start, serve until asked to stop (signal or `request_stop`), stop cleanly."""
+        try:
+            await self.start()
+            await self._stop.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Finish the event in hand, leave the rest in the inbox, send what is queued (a
+        few seconds at most), stop the scheduler, close the client and the database."""
+        if self._stopped:
+            return
+        self._stopped = True
+        log.info("stopping")
+        for task in self._tasks:
+            if task.get_name() == "sync":
+                task.cancel()
+        if hasattr(self, "dispatcher"):
+            await self.dispatcher.drain(timeout=20)
+        if hasattr(self, "scheduler"):
+            self.scheduler.shutdown()
+        if hasattr(self, "sender"):
+            await self.sender.flush(timeout=5)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.client.close()
+        await self.db.dispose()
+        log.info("stopped")
+
+
+async def _prune(jobs: JobContext) -> None:
+    async with jobs.db.unit() as repos:
+        a = await repos.inbox.prune(KEEP_HANDLED)
+        b = await repos.outbox.prune(KEEP_HANDLED)
+        await repos.commit()
+    log.info("pruned %d handled events and %d sent messages", a, b)

@@ -1,0 +1,172 @@
+"""`oasis-bot`: the command line.
+
+    oasis-bot demo                       local homeserver + bot, nothing to configure
+    oasis-bot console [--as animator]    chat with the demo bot from the terminal
+    oasis-bot run --config config.toml   serve a real homeserver
+    oasis-bot check-config config.toml   validate a config, in French
+
+Features add their own subcommands with `@cli_command` (e.g. `import-contacts`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config, ConfigError, ConfigProblem, load_config
+from bot.features import load_features
+from bot.i18n import default_catalog
+
+
+@dataclass
+class CliCommand:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+_cli_commands: list[CliCommand] = []
+
+
+def cli_command(
+    name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Declare a feature's subcommand: `configure` adds its arguments, the decorated
+    function runs it and returns the exit code."""
+
+    def register(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        _cli_commands.append(CliCommand(name, help, configure, fn))
+        return fn
+
+    return register
+
+
+def _problem_text(problem: ConfigProblem, lang: str) -> str:
+    tr = default_catalog().translator(lang)
+    key = f"config.errors.{problem.error_type}"
+    params = {k: v for k, v in problem.context.items()}
+    params.setdefault("message", problem.message)
+    if "expected" in params:
+        params["expected"] = str(params["expected"])
+    text = tr.t(key, **params) if tr.has(key) else tr.t("config.errors.generic", message=problem.message)
+    return (
+        f"  - {problem.key or '(fichier)'} : {text}"
+        if lang == "fr"
+        else f"  - {problem.key or '(file)'}: {text}"
+    )
+
+
+def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
+    """Validate a config file; returns the config (or None) and the text to print."""
+    tr = default_catalog().translator(lang)
+    load_features()
+    if not Path(path).exists():
+        return None, tr.t("config.file_missing", path=path)
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        lines = [tr.t("config.problems", n=len(err.problems), path=path)]
+        lines += [_problem_text(p, lang) for p in err.problems]
+        return None, "\n".join(lines)
+    return config, tr.t(
+        "config.ok",
+        path=path,
+        user=config.matrix.user_id,
+        homeserver=config.matrix.homeserver,
+        database=config.database.url.split("@")[-1],
+    )
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    config, text = report_config(args.config, args.lang)
+    print(text)
+    return 0 if config is not None else 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    config, text = report_config(args.config)
+    if config is None:
+        print(text, file=sys.stderr)
+        return 1
+    from bot.app import App
+    from bot.logs import setup_logging
+
+    setup_logging(config.logging.level)
+    return asyncio.run(_serve(App(config)))
+
+
+async def _serve(app: object) -> int:
+    from bot.app import App
+
+    assert isinstance(app, App)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, app.request_stop)
+    await app.run()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(Path(args.dir)))
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    load_features()
+    parser = argparse.ArgumentParser(
+        prog="oasis-bot", description="Bot communautaire Matrix du réseau OASIS."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="démarrer un serveur Matrix local et le bot (démonstration)")
+    demo.add_argument("--dir", default="oasis-demo", help="dossier des données de démonstration")
+    demo.set_defaults(func=_cmd_demo)
+
+    console = sub.add_parser("console", help="discuter avec le bot de démonstration dans le terminal")
+    console.add_argument(
+        "--as", dest="as_", choices=["member", "animator", "membre", "animateur"], default="member"
+    )
+    console.add_argument(
+        "--dm", action="store_true", help="discussion privée avec le bot plutôt que le salon"
+    )
+    console.add_argument("--dir", default="oasis-demo")
+    console.set_defaults(func=_cmd_console)
+
+    run = sub.add_parser("run", help="faire tourner le bot sur un serveur Matrix")
+    run.add_argument("--config", "-c", default="config.toml")
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check-config", help="vérifier un fichier de configuration")
+    check.add_argument("config", nargs="?", default="config.toml")
+    check.add_argument("--lang", choices=["fr", "en"], default="fr")
+    check.set_defaults(func=_cmd_check)
+
+    for extra in _cli_commands:
+        p = sub.add_parser(extra.name, help=extra.help)
+        extra.configure(p)
+        p.set_defaults(func=extra.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

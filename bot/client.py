@@ -1,0 +1,295 @@
+"""The Matrix client: matrix-nio underneath, with the behaviour the bot needs on top.
+
+- Logs in once and keeps the access token and device id in the database; later starts
+  restore them, so restarts create no new device and never meet the login rate limit.
+- Calls are bounded: nio's own unbounded retries are switched off (`max_limit_exceeded=0`,
+  `max_timeouts=0`) and the sync loop and the sender retry with their own backoff, so a
+  shutdown is never stuck behind a retry.
+- Answers the read-only questions handlers may ask about rooms (`RoomDirectory`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    JoinError,
+    LoginResponse,
+    MessageDirection,
+    RoomCreateError,
+    RoomGetStateEventResponse,
+    RoomMessagesResponse,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+
+from bot.config import Config
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "matrix.access_token"
+DEVICE_KEY = "matrix.device_id"
+USER_KEY = "matrix.user_id"
+
+
+class LoginFailed(Exception):
+    pass
+
+
+class TransientError(Exception):
+    """The homeserver could not be reached or answered 5xx: try again later."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    event_id: str | None = None
+    retry_after_ms: int | None = None  # rate limited: wait, then send the same again
+    permanent_error: str | None = None  # forbidden, unknown room…: give up this message
+
+
+class MatrixClient:
+    def __init__(self, config: Config, *, request_timeout: float = 30) -> None:
+        self.config = config
+        self.user_id = config.matrix.user_id
+        self.nio = AsyncClient(
+            config.matrix.homeserver,
+            config.matrix.user_id,
+            config=AsyncClientConfig(
+                max_limit_exceeded=0,
+                max_timeouts=0,
+                request_timeout=request_timeout,
+                store_sync_tokens=False,
+                encryption_enabled=False,
+            ),
+        )
+        # Rooms known to be direct chats (from `m.direct` and invites flagged direct).
+        self.direct_rooms: set[str] = set()
+
+    # --- session ------------------------------------------------------------------
+    async def login(self, db: Database) -> None:
+        """Restore the stored session, or log in with the password and store it."""
+        m = self.config.matrix
+        if m.access_token:
+            configured = m.access_token.get_secret_value()
+            async with db.unit() as repos:
+                known_device = await repos.state.get(DEVICE_KEY)
+            self.nio.restore_login(self.user_id, known_device or "", configured)
+            who = await self.nio.whoami()
+            if not isinstance(who, WhoamiResponse):
+                raise LoginFailed(f"access token refused: {who}")
+            if who.device_id:
+                self.nio.device_id = str(who.device_id)
+            return
+        async with db.unit() as repos:
+            token = await repos.state.get(TOKEN_KEY)
+            device = await repos.state.get(DEVICE_KEY)
+            stored_user = await repos.state.get(USER_KEY)
+        if token and device and stored_user == self.user_id:
+            self.nio.restore_login(self.user_id, device, token)
+            who = await self.nio.whoami()
+            if isinstance(who, WhoamiResponse):
+                log.info("session restored (device %s)", device)
+                return
+            if getattr(who, "status_code", None) not in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                raise TransientError(f"whoami failed: {who}")
+            log.warning("stored access token refused; logging in again")
+        if not m.password:
+            raise LoginFailed("no password to log in with")
+        resp = await self.nio.login(m.password.get_secret_value(), device_name=m.device_name)
+        if not isinstance(resp, LoginResponse):
+            raise LoginFailed(str(resp))
+        async with db.unit() as repos:
+            await repos.state.set(TOKEN_KEY, resp.access_token)
+            await repos.state.set(DEVICE_KEY, resp.device_id)
+            await repos.state.set(USER_KEY, self.user_id)
+            await repos.commit()
+        log.info("logged in as %s (new device %s)", self.user_id, resp.device_id)
+
+    async def close(self) -> None:
+        await self.nio.close()
+
+    # --- sync ---------------------------------------------------------------------
+    async def sync(
+        self, since: str | None, sync_filter: dict[str, Any], timeout_ms: int, full_state: bool
+    ) -> SyncResponse:
+        try:
+            resp = await self.nio.sync(
+                timeout=timeout_ms, since=since, sync_filter=sync_filter, full_state=full_state
+            )
+        except Exception as exc:  # connection refused, timeout, a 5xx page that is not JSON
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(resp, SyncResponse):
+            return resp
+        raise TransientError(str(resp))
+
+    async def backfill(
+        self, room_id: str, start: str, stop: str | None, max_events: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Events of a gappy sync that were not delivered: from `start` (the timeline's
+        prev_batch) back to `stop` (the previous sync token), oldest first."""
+        events: list[dict[str, Any]] = []
+        token: str | None = start
+        while token and len(events) < max_events:
+            resp = await self.nio.room_messages(
+                room_id, start=token, end=stop, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(resp, RoomMessagesResponse):
+                raise TransientError(str(resp))
+            if not resp.chunk:
+                break
+            events.extend(e.source for e in resp.chunk)
+            if resp.end == token:
+                break
+            token = resp.end
+        events.reverse()
+        return events
+
+    # --- rooms --------------------------------------------------------------------
+    async def join(self, room_id: str) -> bool:
+        resp = await self.nio.join(room_id)
+        if isinstance(resp, JoinError):
+            log.warning("could not join %s: %s", room_id, resp)
+            return False
+        return True
+
+    async def get_state(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any] | None:
+        """Content of a state event; for `m.room.create` the whole event (its sender is
+        the creator in room version 12)."""
+        if event_type == "m.room.create":
+            path = (
+                f"/_matrix/client/v3/rooms/{quote(room_id)}/state/{quote(event_type)}/"
+                f"{quote(state_key)}?format=event"
+            )
+            resp = await self.raw("GET", path)
+            return resp if isinstance(resp, dict) and "errcode" not in resp else None
+        result = await self.nio.room_get_state_event(room_id, event_type, state_key)
+        if isinstance(result, RoomGetStateEventResponse):
+            return result.content
+        if isinstance(result, ErrorResponse) and result.status_code == "M_NOT_FOUND":
+            return None
+        raise TransientError(str(result))
+
+    async def raw(self, method: str, path: str, body: Any = None) -> Any:
+        """A plain client-server API call (for what nio lacks), JSON in and out."""
+        headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
+        data = json.dumps(body) if body is not None else None
+        if self.nio.client_session is None:
+            self.nio.client_session = self.nio._create_session()  # nio creates it lazily
+        async with self.nio.client_session.request(
+            method, self.nio.homeserver + path, data=data, headers=headers
+        ) as resp:
+            if resp.status >= 500:
+                raise TransientError(f"{method} {path}: HTTP {resp.status}")
+            try:
+                return await resp.json(content_type=None)
+            except (ValueError, json.JSONDecodeError):
+                raise TransientError(f"{method} {path}: not JSON") from None
+
+    async def create_direct_room(self, user_id: str) -> str:
+        """A new, unencrypted direct chat with `user_id`, recorded in `m.direct`."""
+        resp = await self.nio.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+        )
+        if isinstance(resp, RoomCreateError):
+            if resp.status_code in ("M_FORBIDDEN", "M_UNKNOWN", "M_INVALID_PARAM"):
+                raise PermissionError(str(resp))
+            raise TransientError(str(resp))
+        await self._record_direct(user_id, resp.room_id)
+        return str(resp.room_id)
+
+    async def _record_direct(self, user_id: str, room_id: str) -> None:
+        path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
+        current = await self.raw("GET", path)
+        mapping: dict[str, list[str]] = (
+            current if isinstance(current, dict) and "errcode" not in current else {}
+        )
+        rooms = mapping.setdefault(user_id, [])
+        if room_id not in rooms:
+            rooms.append(room_id)
+        await self.raw("PUT", path, mapping)
+
+    # --- sending ------------------------------------------------------------------
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> SendResult:
+        try:
+            resp = await self.nio.room_send(room_id, event_type, content, tx_id=txn_id)
+        except Exception as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(resp, RoomSendResponse):
+            return SendResult(event_id=resp.event_id)
+        return self._classify(resp)
+
+    @staticmethod
+    def _classify(resp: Any) -> SendResult:
+        code = getattr(resp, "status_code", None)
+        if code in ("M_LIMIT_EXCEEDED", 429):
+            return SendResult(retry_after_ms=getattr(resp, "retry_after_ms", None) or 5000)
+        if code in (
+            "M_FORBIDDEN",
+            "M_NOT_FOUND",
+            "M_UNKNOWN",
+            "M_BAD_JSON",
+            "M_NOT_JSON",
+            "M_TOO_LARGE",
+            "M_INVALID_PARAM",
+        ):
+            return SendResult(permanent_error=str(resp))
+        raise TransientError(str(resp))
+
+    async def upload(self, data: bytes, mimetype: str, name: str) -> str:
+        import io
+
+        try:
+            resp, _ = await self.nio.upload(
+                io.BytesIO(data), content_type=mimetype, filename=name, filesize=len(data)
+            )
+        except Exception as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(resp, UploadResponse):
+            return str(resp.content_uri)
+        raise TransientError(str(resp))
+
+    async def set_display_name(self, name: str) -> None:
+        await self.nio.set_displayname(name)
+
+    # --- RoomDirectory ------------------------------------------------------------
+    def display_name(self, room_id: str, user_id: str) -> str:
+        room = self.nio.rooms.get(room_id)
+        if room is not None:
+            name = room.user_name(user_id)
+            if name:
+                return str(name)
+        for other in self.nio.rooms.values():
+            user = other.users.get(user_id)
+            if user is not None and user.display_name:
+                return str(user.display_name)
+        return user_id.split(":", 1)[0].lstrip("@")
+
+    def is_direct(self, room_id: str) -> bool:
+        room = self.nio.rooms.get(room_id)
+        if room is None:
+            return False
+        if room_id in self.direct_rooms:
+            return True
+        # A nameless room with just the bot and one person is a direct chat.
+        return room.member_count <= 2 and not room.name and not room.canonical_alias
+
+    def joined_members(self, room_id: str) -> list[str]:
+        room = self.nio.rooms.get(room_id)
+        return list(room.users) if room else []
+
+    def joined_rooms(self) -> list[str]:
+        return list(self.nio.rooms)
+
+    def room_name(self, room_id: str) -> str:
+        room = self.nio.rooms.get(room_id)
+        return str(room.display_name) if room else room_id

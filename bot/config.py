@@ -1,0 +1,268 @@
+"""Configuration: a TOML file validated by pydantic, secrets from the environment.
+
+Each feature declares its own section with `config_section("signaux")` beside its code;
+`Config.section(Model)` returns it validated. `check-config` reports every problem with
+its key and how to fix it, in French (messages from the catalog, keyed by error type)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from bot.i18n import LOCALES
+
+USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
+ROOM_ID = re.compile(r"^[!#][^:\s]+:[^\s]+$")
+
+# Environment variables that override a key (secrets stay out of the file).
+ENV_OVERRIDES = {
+    "OASIS_MATRIX_PASSWORD": ("matrix", "password"),
+    "OASIS_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
+    "OASIS_MATRIX_HOMESERVER": ("matrix", "homeserver"),
+    "OASIS_MATRIX_USER_ID": ("matrix", "user_id"),
+    "OASIS_DATABASE_URL": ("database", "url"),
+}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    section_name: ClassVar[str] = ""
+
+
+S = TypeVar("S", bound=Section)
+_sections: dict[str, type[Section]] = {}
+
+
+def config_section(name: str) -> Any:
+    """Class decorator: declare `[name]` as a config section validated by this model."""
+
+    def register(model: type[S]) -> type[S]:
+        model.section_name = name
+        _sections[name] = model
+        return model
+
+    return register
+
+
+def registered_sections() -> dict[str, type[Section]]:
+    return dict(_sections)
+
+
+def _user_ids(values: list[str]) -> list[str]:
+    for v in values:
+        if not USER_ID.match(v):
+            raise PydanticCustomError("user_id", "not a Matrix user id: {value}", {"value": v})
+    return values
+
+
+class MatrixSettings(Section):
+    homeserver: str = Field(description="URL of the homeserver")
+    user_id: str
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "oasis-bot"
+    # Where the access token and device id are kept between runs (the database).
+
+    @field_validator("homeserver")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise PydanticCustomError("url", "not an http(s) URL: {value}", {"value": v})
+        return v.rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        if not USER_ID.match(v):
+            raise PydanticCustomError("user_id", "not a Matrix user id: {value}", {"value": v})
+        return v
+
+
+class BotSettings(Section):
+    network_name: str = "OASIS"
+    language: str = "fr"
+    timezone: str = "Europe/Paris"
+    prefixes: list[str] = ["!", "/"]
+    admins: list[str] = []
+    animators: list[str] = []
+    animator_power_level: int = Field(default=50, ge=0, le=100)
+    rooms: list[str] = []  # rooms served; empty: every room the bot is in
+    max_concurrent_commands: int = Field(default=8, ge=1, le=64)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        if v not in LOCALES:
+            raise PydanticCustomError(
+                "language", "unknown language {value}", {"value": v, "choices": ", ".join(LOCALES)}
+            )
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "unknown time zone {value}", {"value": v}) from None
+        return v
+
+    @field_validator("prefixes")
+    @classmethod
+    def _prefixes(cls, v: list[str]) -> list[str]:
+        if not v or any(not p or p.isalnum() or " " in p for p in v):
+            raise PydanticCustomError("prefixes", "bad prefixes {value}", {"value": v})
+        return v
+
+    @field_validator("admins", "animators")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        return _user_ids(v)
+
+    @field_validator("rooms")
+    @classmethod
+    def _rooms(cls, v: list[str]) -> list[str]:
+        for r in v:
+            if not ROOM_ID.match(r):
+                raise PydanticCustomError("room_id", "not a room id: {value}", {"value": r})
+        return v
+
+
+class InviteSettings(Section):
+    # Who may invite the bot into a room: Matrix user ids (@a:b) or server names (b).
+    # Empty: the bot's own server and the admins.
+    allow: list[str] = []
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///oasis-bot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", v):
+            raise PydanticCustomError("database_url", "unsupported database {value}", {"value": v})
+        return v
+
+
+class LoggingSettings(Section):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise PydanticCustomError("log_level", "bad level {value}", {"value": v})
+        return v.upper()
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    matrix: MatrixSettings
+    bot: BotSettings = BotSettings()
+    invites: InviteSettings = InviteSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    logging: LoggingSettings = LoggingSettings()
+    # Feature sections, validated by their registered models.
+    features: dict[str, Any] = {}
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+    def section(self, model: type[S]) -> S:
+        raw = self.features.get(model.section_name, {})
+        return model.model_validate(raw)
+
+    @property
+    def server_name(self) -> str:
+        return self.matrix.user_id.split(":", 1)[1]
+
+
+CORE_SECTIONS = ("matrix", "bot", "invites", "database", "logging")
+
+
+@dataclass
+class ConfigProblem:
+    key: str
+    error_type: str
+    message: str  # pydantic's English message, used when the catalog has no entry
+    context: dict[str, Any]
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("; ".join(f"{p.key}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def apply_env(data: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var):
+            data.setdefault(section, {})[key] = env[var]
+    return data
+
+
+def parse_config(data: dict[str, Any]) -> Config:
+    """Validate a config mapping; raises ConfigError listing every problem."""
+    core = {k: v for k, v in data.items() if k in CORE_SECTIONS}
+    features = {k: v for k, v in data.items() if k not in CORE_SECTIONS}
+    problems: list[ConfigProblem] = []
+    sections = registered_sections()
+    for name, raw in features.items():
+        model = sections.get(name)
+        if model is None:
+            problems.append(
+                ConfigProblem(
+                    name,
+                    "unknown_section",
+                    f"unknown section [{name}]",
+                    {"value": name, "choices": ", ".join(sorted(sections))},
+                )
+            )
+            continue
+        try:
+            model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, prefix=name))
+    config: Config | None = None
+    try:
+        config = Config.model_validate({**core, "features": features})
+    except ValidationError as exc:
+        problems.extend(_problems(exc))
+    if config is not None and not config.matrix.password and not config.matrix.access_token:
+        problems.append(ConfigProblem("matrix.password", "no_credentials", "no password or token", {}))
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
+
+
+def _problems(exc: ValidationError, prefix: str = "") -> list[ConfigProblem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        key = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+        ctx = dict(err.get("ctx") or {})
+        ctx.setdefault("value", err.get("input"))
+        out.append(ConfigProblem(key, err["type"], err["msg"], ctx))
+    return out
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    """Read, apply environment overrides, validate. Raises ConfigError or OSError."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([ConfigProblem("", "toml_syntax", str(exc), {"detail": str(exc)})]) from None
+    return parse_config(apply_env(data, environ))

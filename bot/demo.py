@@ -1,0 +1,187 @@
+"""`oasis-bot demo`: a local homeserver, three accounts, the network's room and the bot,
+with nothing to configure. Run twice, it reuses what it made (folder `oasis-demo/`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import signal
+import urllib.error
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bot.config import parse_config
+from bot.homeserver import EmbeddedSynapse, _http_json, synapse_available
+from bot.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+ROOM_NAME = "OASIS — réseau"
+ROOM_TOPIC = "Réseau des praticiens de l'innovation publique en Occitanie"
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    password: str
+    user_id: str = ""
+    access_token: str = ""
+    display_name: str = ""
+
+
+@dataclass
+class DemoState:
+    bot: DemoAccount
+    animator: DemoAccount
+    member: DemoAccount
+    room_id: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> DemoState | None:
+        if not path.exists():
+            return None
+        raw = json.loads(path.read_text())
+        return cls(
+            bot=DemoAccount(**raw["bot"]),
+            animator=DemoAccount(**raw["animator"]),
+            member=DemoAccount(**raw["member"]),
+            room_id=raw.get("room_id", ""),
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
+        path.chmod(0o600)
+
+
+def _api(hs: EmbeddedSynapse, method: str, path: str, token: str, body: Any = None) -> Any:
+    return _http_json(method, hs.url + path, body, token)
+
+
+def _ensure_accounts(hs: EmbeddedSynapse, state: DemoState | None) -> DemoState:
+    if state is None:
+        state = DemoState(
+            bot=DemoAccount("oasis", secrets.token_urlsafe(12), display_name="OASIS"),
+            animator=DemoAccount("camille", secrets.token_urlsafe(12), display_name="Camille (animatrice)"),
+            member=DemoAccount("dominique", secrets.token_urlsafe(12), display_name="Dominique"),
+        )
+    for account in (state.bot, state.animator, state.member):
+        if account.access_token and _token_works(hs, account.access_token):
+            continue
+        try:
+            created = hs.register(account.username, account.password, displayname=account.display_name)
+        except urllib.error.HTTPError as err:
+            if err.code != 400:  # 400: the name is taken (a demo folder reused): log in
+                raise
+            created = hs.login(account.username, account.password)
+        account.user_id, account.access_token = created.user_id, created.access_token
+    return state
+
+
+def _token_works(hs: EmbeddedSynapse, token: str) -> bool:
+    try:
+        _api(hs, "GET", "/_matrix/client/v3/account/whoami", token)
+    except urllib.error.HTTPError:
+        return False
+    return True
+
+
+def _ensure_room(hs: EmbeddedSynapse, state: DemoState) -> None:
+    anim = state.animator.access_token
+    if not state.room_id:
+        created = _api(
+            hs,
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            anim,
+            {
+                "name": ROOM_NAME,
+                "topic": ROOM_TOPIC,
+                "preset": "private_chat",
+                "invite": [state.bot.user_id, state.member.user_id],
+            },
+        )
+        state.room_id = created["room_id"]
+    room = quote(state.room_id)
+    # The member accepts the invitation (the bot joins by itself when it starts).
+    try:
+        _api(hs, "POST", f"/_matrix/client/v3/rooms/{room}/join", state.member.access_token, {})
+    except Exception as exc:  # already joined, or invited again below
+        log.debug("member join: %s", exc)
+
+
+def demo_config(data_dir: Path, hs: EmbeddedSynapse, state: DemoState) -> dict[str, Any]:
+    return {
+        "matrix": {"homeserver": hs.url, "user_id": state.bot.user_id, "password": state.bot.password},
+        "bot": {"network_name": "OASIS", "animators": [state.animator.user_id]},
+        "database": {"url": f"sqlite+aiosqlite:///{data_dir.absolute() / 'bot.db'}"},
+    }
+
+
+async def run_demo(data_dir: Path) -> int:
+    setup_logging("INFO")
+    if not synapse_available():
+        print('Le serveur Matrix local (Synapse) n\'est pas installé : pip install -e ".[demo]"')
+        return 1
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
+    hs = EmbeddedSynapse(data_dir / "homeserver")
+    await hs.start()
+    from bot.app import App
+
+    app: App | None = None
+    try:
+        state_path = data_dir / "demo.json"
+        state = await asyncio.to_thread(_ensure_accounts, hs, DemoState.load(state_path))
+        await asyncio.to_thread(_ensure_room, hs, state)
+        state.save(state_path)
+        config = parse_config(demo_config(data_dir, hs, state))
+        app = App(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, app.request_stop)
+        runner = asyncio.create_task(app.run())
+        await _wait_started(app, runner)
+        _print_welcome(hs, state)
+        await runner
+    finally:
+        if app is not None:
+            await app.stop()
+        await hs.stop()
+        print("Démonstration arrêtée.")
+    return 0
+
+
+async def _wait_started(app: Any, runner: asyncio.Task[None]) -> None:
+    while not runner.done():
+        if hasattr(app, "sync") and app.sync.ready.is_set():
+            return
+        await asyncio.sleep(0.1)
+
+
+def _print_welcome(hs: EmbeddedSynapse, state: DemoState) -> None:
+    print(
+        f"""
+──────────────────────────────────────────────────────────────────────
+ oasis-bot tourne sur un serveur Matrix local.
+
+ Serveur (homeserver) : {hs.url}
+ Salon                : {ROOM_NAME} ({state.room_id})
+
+ Connectez-vous avec n'importe quel client Matrix (Element : « Modifier »
+ le serveur d'accueil, puis l'adresse ci-dessus) :
+   membre      : {state.member.username} / {state.member.password}
+   animatrice  : {state.animator.username} / {state.animator.password}
+
+ Ou sans client, dans un autre terminal :
+   oasis-bot console              (en tant que membre)
+   oasis-bot console --as animator
+   oasis-bot console --dm         (discussion privée avec le bot)
+
+ Tapez !aide dans le salon. Ctrl-C arrête tout.
+──────────────────────────────────────────────────────────────────────
+""",
+        flush=True,
+    )

@@ -1,0 +1,354 @@
+"""From the inbox to the handlers.
+
+Events are handled in lanes: one lane per (room, person), so one member's commands in one
+room are answered in order, while other members and rooms go on in parallel (bounded by
+`max_concurrent_commands`). Each event is handled in one unit of work: the handler's
+effects, the messages it queues and the event's `done` mark commit together.
+
+Errors: a `UserError` becomes its localized message (and the command's usage for a bad
+argument); anything else is logged with a short reference, which is all the user sees."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from bot import conversations
+from bot.arguments import parse_arguments
+from bot.context import Context, Reply, Services
+from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
+from bot.formatting import Rich, code
+from bot.parsing import extract_command, message_text, split_first
+from bot.registry import Command, MemberChange, Reaction, Redaction
+from bot.roles import Role
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Join = Callable[[str], Any]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        db: Database,
+        join_room: Callable[[str, bool], Any],
+        wake_sender: Callable[[], None],
+    ) -> None:
+        self.services = services
+        self.db = db
+        self.registry = services.registry
+        self.join_room = join_room
+        self.wake_sender = wake_sender
+        self.config = services.config
+        self._wanted = self.registry.wanted_event_types()
+        self._lanes: dict[tuple[str, str], deque[dict[str, Any]]] = {}
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(self.config.bot.max_concurrent_commands)
+        self._accepting = True
+        # Closed until the first sync has filled the room state (is it a direct chat?
+        # who are the members?); events queued before wait behind it, in order.
+        self._gate = asyncio.Event()
+        self.handled = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    # --- what to keep ---------------------------------------------------------------
+    def wants(self, room_id: str, event: dict[str, Any]) -> bool:
+        """Cheap filter applied in the sync loop: only what some handler acts on enters
+        the inbox (commands, direct-chat messages, hooked event types)."""
+        etype = event.get("type", "")
+        if etype not in self._wanted:
+            return False
+        if etype == "m.room.encrypted":
+            return self.services.rooms.is_direct(room_id)
+        if etype != "m.room.message":
+            return True
+        content = event.get("content") or {}
+        if content.get("msgtype") == "m.notice":
+            return False  # other bots' output, never commands
+        if (content.get("m.relates_to") or {}).get("rel_type") == "m.replace":
+            return False  # an edit: the original was already handled
+        if self.services.rooms.is_direct(room_id):
+            return True
+        return self._command_in(room_id, content, is_direct=False) is not None
+
+    def _command_in(self, room_id: str, content: dict[str, Any], is_direct: bool) -> Any:
+        return extract_command(
+            message_text(content),
+            prefixes=tuple(self.config.bot.prefixes),
+            is_direct=is_direct,
+            bot_user_id=self.services.bot_user_id,
+            bot_names=self._bot_names(room_id),
+        )
+
+    def _bot_names(self, room_id: str) -> tuple[str, ...]:
+        me = self.services.bot_user_id
+        return (self.services.rooms.display_name(room_id, me), me.split(":", 1)[0].lstrip("@"))
+
+    # --- lanes --------------------------------------------------------------------
+    def submit(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if not self._accepting:
+                return  # left in the inbox; handled after the restart
+            key = self._lane_key(event)
+            self._lanes.setdefault(key, deque()).append(event)
+            if key not in self._tasks:
+                self.idle.clear()
+                self._tasks[key] = asyncio.create_task(self._run_lane(key), name=f"lane {key}")
+
+    @staticmethod
+    def _lane_key(event: dict[str, Any]) -> tuple[str, str]:
+        if event.get("type") == "m.room.member":
+            return event["room_id"], event.get("state_key") or event.get("sender", "")
+        return event["room_id"], event.get("sender", "")
+
+    async def _run_lane(self, key: tuple[str, str]) -> None:
+        queue = self._lanes[key]
+        try:
+            await self._gate.wait()
+            while queue and self._accepting:
+                event = queue.popleft()
+                async with self._slots:
+                    await self.handle(event)
+        finally:
+            self._lanes.pop(key, None)
+            self._tasks.pop(key, None)
+            if not self._tasks:
+                self.idle.set()
+
+    def open(self) -> None:
+        self._gate.set()
+
+    async def load_pending(self) -> int:
+        """Re-queue what was received but not handled before the last stop."""
+        async with self.db.unit() as repos:
+            rows = await repos.inbox.pending()
+        self.submit([dict(r.payload, room_id=r.room_id, event_id=r.event_id) for r in rows])
+        if rows:
+            log.info("%d events from before the restart queued", len(rows))
+        return len(rows)
+
+    async def drain(self, timeout: float) -> None:
+        """Stop taking events; let lanes finish the event in hand (the rest stays in the
+        inbox for the next start)."""
+        self._accepting = False
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for t in pending:
+                t.cancel()
+
+    # --- handling -----------------------------------------------------------------
+    async def handle(self, event: dict[str, Any]) -> None:
+        event_id = event["event_id"]
+        try:
+            async with self.db.unit() as repos:
+                if await repos.inbox.is_done(event_id):
+                    return
+                ctx = await self._context(repos, event)
+                await self._route(ctx, event)
+                await repos.inbox.mark_done(event_id)
+                await repos.commit()
+        except UserError as err:
+            await self._fail(event, err, None)
+        except Exception:
+            ref = error_reference()
+            log.exception("error handling %s %s (réf. %s)", event.get("type"), event_id, ref)
+            await self._fail(event, None, ref)
+        finally:
+            self.handled += 1
+            self.wake_sender()
+
+    async def _context(self, repos: Any, event: dict[str, Any]) -> Context:
+        sender = event.get("sender", "")
+        room_id = event["room_id"]
+        return Context(
+            services=self.services,
+            repos=repos,
+            sender=sender,
+            room_id=room_id,
+            event_id=event["event_id"],
+            is_direct=self.services.rooms.is_direct(room_id),
+            locale=await self.services.locale_of(repos, sender),
+            prefix=self.config.bot.prefixes[0],
+        )
+
+    async def _fail(self, event: dict[str, Any], err: UserError | None, ref: str | None) -> None:
+        """Roll back the handler's work, but mark the event handled and, for a command,
+        say what went wrong."""
+        async with self.db.unit() as repos:
+            ctx = await self._context(repos, event)
+            if event.get("type") == "m.room.message":
+                await self._say(ctx, Reply(rich=self._error_text(ctx, event, err, ref)))
+            await repos.inbox.mark_done(event["event_id"])
+            await repos.commit()
+
+    def _error_text(
+        self, ctx: Context, event: dict[str, Any], err: UserError | None, ref: str | None
+    ) -> Rich:
+        if err is None:
+            return ctx.rich("errors.unexpected", ref=ref or "")
+        text = ctx.rich(err.key, **err.params)
+        if isinstance(err, BadArgument):
+            cmd = self._command_of(ctx, event)
+            if cmd is not None:
+                text = (
+                    text
+                    + Rich("\n", "<br>")
+                    + ctx.rich(
+                        "commands.usage",
+                        usage=code(cmd.usage(ctx.tr, ctx.prefix)),
+                        help=code(f"{ctx.prefix}{ctx.t('commands.help_name')} {cmd.path}"),
+                    )
+                )
+        return text
+
+    def _command_of(self, ctx: Context, event: dict[str, Any]) -> Command | None:
+        parsed = self._command_in(ctx.room_id, event.get("content") or {}, ctx.is_direct)
+        if parsed is None:
+            return None
+        cmd = self.registry.find(parsed.name)
+        if cmd is not None and cmd.subcommands:
+            first, _ = split_first(parsed.args)
+            cmd = cmd.find_sub(first) or cmd
+        return cmd
+
+    async def _route(self, ctx: Context, event: dict[str, Any]) -> None:
+        etype = event.get("type")
+        if etype == "m.room.message":
+            await self._on_message(ctx, event)
+        elif etype == "oasis.invite":
+            await self._on_invite(event)
+        elif etype == "m.room.encrypted":
+            await ctx.send(Reply("errors.encrypted"), dedup_key=f"encrypted:{ctx.room_id}")
+        elif etype == "m.room.member":
+            change = _member_change(event)
+            for member_hook in self.registry.member_hooks:
+                await member_hook(ctx, change)
+        elif etype == "m.reaction":
+            reaction = _reaction(event)
+            if reaction is not None:
+                for reaction_hook in self.registry.reaction_hooks:
+                    await reaction_hook(ctx, reaction)
+        elif etype == "m.room.redaction":
+            redaction = _redaction(event)
+            if redaction is not None:
+                for redaction_hook in self.registry.redaction_hooks:
+                    await redaction_hook(ctx, redaction)
+        for hook in self.registry.event_hooks.get(str(etype), []):
+            await hook(ctx, event)
+
+    async def _on_invite(self, event: dict[str, Any]) -> None:
+        inviter = event.get("sender", "")
+        room_id = event["room_id"]
+        if not self._invite_allowed(inviter):
+            log.warning("invite to %s from %s refused (not in invites.allow)", room_id, inviter)
+            return
+        await self.join_room(room_id, bool((event.get("content") or {}).get("is_direct")))
+
+    def _invite_allowed(self, inviter: str) -> bool:
+        allow = self.config.invites.allow
+        if inviter in self.config.bot.admins:
+            return True
+        if not allow:
+            return inviter.endswith(":" + self.config.server_name)
+        server = inviter.split(":", 1)[-1]
+        return "*" in allow or inviter in allow or server in allow
+
+    async def _on_message(self, ctx: Context, event: dict[str, Any]) -> None:
+        content = event.get("content") or {}
+        text = message_text(content)
+        if ctx.is_direct:
+            running = await ctx.repos.conversations.get(ctx.sender)
+            if running is not None and not text.startswith(tuple(self.config.bot.prefixes)):
+                await conversations.answer(ctx, running, text)
+                return
+        parsed = self._command_in(ctx.room_id, content, ctx.is_direct)
+        if parsed is None:
+            return
+        cmd = self.registry.find(parsed.name)
+        if cmd is None:
+            await self._unknown(ctx, parsed.typed_name)
+            return
+        args = parsed.args
+        if cmd.subcommands:
+            first, rest = split_first(args)
+            sub = cmd.find_sub(first) if first else None
+            if sub is not None:
+                cmd, args = sub, rest
+        ctx.command = cmd
+        if cmd.direct_only and not ctx.is_direct:
+            raise UserError("commands.direct_only", command=code(ctx.prefix + cmd.path))
+        ctx.role = await self.services.permissions.role_of(ctx.sender, ctx.room_id, ctx.is_direct)
+        if ctx.role < cmd.role:
+            raise PermissionDenied("commands.denied", role=ctx.t(cmd.role.key))
+        values = parse_arguments(cmd.params, args, ctx)
+        result = await cmd.handler(ctx, **values)
+        for reply in ctx.reply_parts(result):
+            await self._say(ctx, reply)
+
+    async def _unknown(self, ctx: Context, typed: str) -> None:
+        suggestion = self.registry.suggest(typed)
+        if suggestion:
+            await self._say(ctx, Reply("commands.unknown_suggest", command=code(ctx.prefix + suggestion)))
+        else:
+            help_name = ctx.t("commands.help_name")
+            await self._say(ctx, Reply("commands.unknown", help=code(ctx.prefix + help_name)))
+
+    async def _say(self, ctx: Context, reply: Reply) -> None:
+        if reply.in_dm and not ctx.is_direct:
+            await ctx.send(reply, to_user=ctx.sender)
+            return
+        await ctx.send(reply, reply_to=None if ctx.is_direct else ctx.event_id)
+
+
+def _member_change(event: dict[str, Any]) -> MemberChange:
+    content = event.get("content") or {}
+    unsigned = event.get("unsigned") or {}
+    prev = event.get("prev_content") or unsigned.get("prev_content") or {}
+    return MemberChange(
+        room_id=event["room_id"],
+        user_id=event.get("state_key", ""),
+        sender=event.get("sender", ""),
+        membership=content.get("membership", ""),
+        prev_membership=prev.get("membership"),
+        display_name=content.get("displayname"),
+        prev_display_name=prev.get("displayname"),
+        event_id=event["event_id"],
+        origin_ts=int(event.get("origin_server_ts", 0)),
+    )
+
+
+def _reaction(event: dict[str, Any]) -> Reaction | None:
+    rel = (event.get("content") or {}).get("m.relates_to") or {}
+    if rel.get("rel_type") != "m.annotation" or not rel.get("event_id"):
+        return None
+    return Reaction(
+        room_id=event["room_id"],
+        sender=event.get("sender", ""),
+        event_id=event["event_id"],
+        target=rel["event_id"],
+        key=str(rel.get("key", "")),
+        origin_ts=int(event.get("origin_server_ts", 0)),
+    )
+
+
+def _redaction(event: dict[str, Any]) -> Redaction | None:
+    redacts = event.get("redacts") or (event.get("content") or {}).get("redacts")
+    if not redacts:
+        return None
+    return Redaction(
+        room_id=event["room_id"],
+        sender=event.get("sender", ""),
+        event_id=event["event_id"],
+        redacts=str(redacts),
+        origin_ts=int(event.get("origin_server_ts", 0)),
+    )
+
+
+__all__ = ["Dispatcher", "Role"]

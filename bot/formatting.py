@@ -1,0 +1,114 @@
+"""Rich text that carries its plain-text and HTML forms together.
+
+Every piece of user text enters through `Rich.text` (escaped); catalog templates may use a
+few tags (<b>, <i>, <code>, <br>) that are kept in HTML and dropped in plain text. Links
+accept http(s) and mailto only; people are linked with matrix.to, which never notifies them
+by itself (only `m.mentions` does)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+_TAG = re.compile(r"<[^>]+>")
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+@dataclass(frozen=True, slots=True)
+class Rich:
+    plain: str
+    html: str
+
+    @staticmethod
+    def text(value: object) -> Rich:
+        """User or data text: escaped for HTML, newlines kept."""
+        s = str(value)
+        return Rich(s, html.escape(s, quote=False).replace("\n", "<br>"))
+
+    @staticmethod
+    def template(markup: str) -> Rich:
+        """Catalog markup (trusted): tags kept in HTML, stripped in plain text."""
+        plain = html.unescape(_TAG.sub("", markup.replace("<br>", "\n")))
+        return Rich(plain, markup.replace("\n", "<br>"))
+
+    def __add__(self, other: Rich | str) -> Rich:
+        o = other if isinstance(other, Rich) else Rich.text(other)
+        return Rich(self.plain + o.plain, self.html + o.html)
+
+    def __radd__(self, other: str) -> Rich:
+        return Rich.text(other) + self
+
+    def __bool__(self) -> bool:
+        return bool(self.plain)
+
+
+def as_rich(value: object) -> Rich:
+    return value if isinstance(value, Rich) else Rich.text(value)
+
+
+def bold(value: object) -> Rich:
+    r = as_rich(value)
+    return Rich(r.plain, f"<b>{r.html}</b>")
+
+
+def italic(value: object) -> Rich:
+    r = as_rich(value)
+    return Rich(r.plain, f"<i>{r.html}</i>")
+
+
+def code(value: object) -> Rich:
+    r = as_rich(value)
+    return Rich(r.plain, f"<code>{r.html}</code>")
+
+
+def is_safe_url(url: str) -> bool:
+    return url.lower().startswith(_SAFE_SCHEMES) and not any(c in url for c in ' \n\t<>"')
+
+
+def link(url: str, label: object | None = None) -> Rich:
+    """A link if the URL is http(s)/mailto, else just the label as text."""
+    text = as_rich(label if label is not None else url)
+    if not is_safe_url(url):
+        return text
+    plain = text.plain if label is None or text.plain == url else f"{text.plain} ({url})"
+    return Rich(plain, f'<a href="{html.escape(url, quote=True)}">{text.html}</a>')
+
+
+def user_link(user_id: str, name: str | None = None) -> Rich:
+    """A person as a matrix.to link: the body shows the same name, so clients render it as
+    a pill without pinging; only `m.mentions` pings."""
+    label = name or user_id
+    href = "https://matrix.to/#/" + quote(user_id, safe="@:")
+    return Rich(label, f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>')
+
+
+def join(parts: Iterable[object], sep: object = ", ") -> Rich:
+    out = Rich("", "")
+    separator = as_rich(sep)
+    for i, part in enumerate(parts):
+        if i:
+            out = out + separator
+        out = out + as_rich(part)
+    return out
+
+
+def lines(parts: Iterable[object]) -> Rich:
+    return join(parts, Rich("\n", "<br>"))
+
+
+def bullets(items: Iterable[object]) -> Rich:
+    """A list: <ul> in HTML, « • » lines in plain text."""
+    rendered = [as_rich(i) for i in items]
+    if not rendered:
+        return Rich("", "")
+    plain = "\n".join(f"• {r.plain}" for r in rendered)
+    inner = "".join(f"<li>{r.html}</li>" for r in rendered)
+    return Rich(plain, f"<ul>{inner}</ul>")
+
+
+def heading(value: object) -> Rich:
+    r = as_rich(value)
+    return Rich(r.plain, f"<b>{r.html}</b>")

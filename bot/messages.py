@@ -1,0 +1,52 @@
+"""What the bot sends: a message's Matrix content built from rich text.
+
+Ordinary output is `m.notice` (never notifies anyone). A message that must ping someone is
+`m.text` with `m.mentions.user_ids`. `m.mentions` is always present, so a body that happens
+to contain « @room » pings nobody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.formatting import Rich
+
+NOTICE = "m.notice"
+TEXT = "m.text"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    rich: Rich
+    mentions: tuple[str, ...] = ()
+    reply_to: str | None = None
+    notify: bool = False  # True: m.text so the mentioned people are pinged
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def content(self) -> dict[str, Any]:
+        content: dict[str, Any] = {
+            "msgtype": TEXT if self.notify else NOTICE,
+            "body": self.rich.plain,
+            "format": "org.matrix.custom.html",
+            "formatted_body": self.rich.html,
+            "m.mentions": {"user_ids": list(self.mentions)} if self.mentions else {},
+        }
+        if self.reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
+        content.update(self.extra)
+        return content
+
+
+def reaction_content(event_id: str, key: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+
+
+def file_content(name: str, mimetype: str, size: int, mxc: str) -> dict[str, Any]:
+    return {
+        "msgtype": "m.file",
+        "body": name,
+        "filename": name,
+        "url": mxc,
+        "info": {"mimetype": mimetype, "size": size},
+        "m.mentions": {},
+    }

@@ -1,0 +1,143 @@
+"""The sender: delivers the outbox, in order, exactly once.
+
+- Each message has a transaction id fixed when it was queued: if the bot crashes after the
+  homeserver accepted a message but before we marked it sent, the resend is recognised by
+  the homeserver and not posted twice.
+- Rate limits (`M_LIMIT_EXCEEDED`) are honoured: wait `retry_after_ms`, send the same
+  message again; later messages wait behind it, so order is kept.
+- A homeserver outage: back off (1 s doubling to 60 s) and keep everything queued.
+- A message that can never be delivered (the bot was kicked, the room is gone) is marked
+  failed and logged; it does not block the others."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from bot.client import MatrixClient, TransientError
+from bot.messages import file_content
+from storage.db import Database
+from storage.models.runtime import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class Sender:
+    def __init__(self, db: Database, client: MatrixClient) -> None:
+        self.db = db
+        self.client = client
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.sent = 0
+        self.rate_limited = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 1.0
+        online = True
+        while True:
+            self._wake.clear()
+            async with self.db.unit() as repos:
+                rows = await repos.outbox.due(datetime.now(UTC))
+                next_at = None if rows else await repos.outbox.next_wakeup()
+            if not rows:
+                if self._stopping:
+                    return
+                await self._sleep(_seconds_until(next_at))
+                continue
+            for row in rows:
+                try:
+                    await self._deliver(row)
+                except TransientError as exc:
+                    if online:
+                        log.warning("sending paused, homeserver unavailable: %s", exc)
+                        online = False
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 60.0)
+                    break
+                else:
+                    if not online:
+                        log.info("sending resumed")
+                        online = True
+                    backoff = 1.0
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        room_id = row.room_id or await self._direct_room(row)
+        if room_id is None:
+            return
+        content = dict(row.content)
+        if row.attachment is not None:
+            mime = row.attachment_mime or "application/octet-stream"
+            name = row.attachment_name or "fichier"
+            mxc = await self.client.upload(row.attachment, mime, name)
+            content = file_content(name, mime, len(row.attachment), mxc)
+        while True:
+            result = await self.client.send(room_id, row.event_type, content, row.txn_id)
+            if result.retry_after_ms is None:
+                break
+            self.rate_limited += 1
+            log.info("rate limited: waiting %d ms before sending again", result.retry_after_ms)
+            await asyncio.sleep(result.retry_after_ms / 1000)
+        async with self.db.unit() as repos:
+            if result.event_id:
+                await repos.outbox.mark_sent(row.id, result.event_id, room_id)
+                self.sent += 1
+            else:
+                log.error("message %d to %s dropped: %s", row.id, room_id, result.permanent_error)
+                await repos.outbox.mark_failed(row.id, result.permanent_error or "")
+            await repos.commit()
+
+    async def _direct_room(self, row: OutboxMessage) -> str | None:
+        """The direct chat with `row.dm_user`: the known one if the person is still in it,
+        else a new one."""
+        user = row.dm_user
+        assert user is not None
+        async with self.db.unit() as repos:
+            known = await repos.direct.room_for(user)
+        if known:
+            room = self.client.nio.rooms.get(known)
+            # Not yet seen in a sync (just created): trust it. Seen: the person must still
+            # be in it (joined or invited), else open a new one.
+            if room is None or user in room.users or user in room.invited_users:
+                return known
+        try:
+            room_id = await self.client.create_direct_room(user)
+        except PermissionError as exc:
+            async with self.db.unit() as repos:
+                await repos.outbox.mark_failed(row.id, f"direct chat impossible: {exc}")
+                await repos.commit()
+            log.error("cannot open a direct chat with %s: %s", user, exc)
+            return None
+        self.client.direct_rooms.add(room_id)
+        async with self.db.unit() as repos:
+            await repos.direct.set(user, room_id)
+            await repos.commit()
+        log.info("direct chat %s opened with %s", room_id, user)
+        return room_id
+
+    async def flush(self, timeout: float) -> None:
+        """At shutdown: give queued messages a moment to leave, then stop."""
+        self._stopping = True
+        self.wake()
+        await asyncio.sleep(0)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.db.unit() as repos:
+                due = await repos.outbox.due(datetime.now(UTC), limit=1)
+            if not due:
+                return
+            await asyncio.sleep(0.05)
+
+
+def _seconds_until(moment: datetime | None) -> float:
+    if moment is None:
+        return 60.0
+    return max(0.05, min(60.0, (moment - datetime.now(UTC)).total_seconds()))

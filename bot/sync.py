@@ -1,0 +1,186 @@
+"""The sync loop: from the homeserver to the durable inbox.
+
+Each sync's relevant events are written to the inbox in the same transaction as the new
+sync token, so an event is never lost (a crash before the commit re-delivers it) and never
+stored twice (event ids are unique). Handling happens elsewhere (the dispatcher), so a slow
+command never stalls syncing.
+
+- First start (no token): a filter with `timeline.limit = 0`, so the bot acts on no
+  historical event.
+- Gappy syncs: Synapse returns at most `timeline.limit` events per room; when a room's
+  timeline is `limited`, the missing events are fetched with `/messages` from the
+  timeline's `prev_batch` back to the previous token, and handled in order.
+- Outages: the loop backs off (1 s doubling to 60 s) and logs each change of state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nio import SyncResponse
+
+from bot.client import MatrixClient, TransientError
+from bot.permissions import Permissions
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "sync.next_batch"
+TIMELINE_LIMIT = 50
+SYNC_TIMEOUT_MS = 30_000
+
+_QUIET = {
+    "presence": {"not_types": ["*"]},
+    "account_data": {"types": ["m.direct"]},
+}
+FIRST_FILTER: dict[str, Any] = {
+    **_QUIET,
+    "room": {
+        "timeline": {"limit": 0},
+        "ephemeral": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+    },
+}
+FILTER: dict[str, Any] = {
+    **_QUIET,
+    "room": {
+        "timeline": {"limit": TIMELINE_LIMIT},
+        "ephemeral": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+    },
+}
+
+Wants = Callable[[str, dict[str, Any]], bool]
+OnNew = Callable[[list[dict[str, Any]]], None]
+OnLeave = Callable[[str, str], Any]
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        client: MatrixClient,
+        db: Database,
+        permissions: Permissions,
+        wants: Wants,
+        on_new: OnNew,
+        on_leave: OnLeave,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.permissions = permissions
+        self.wants = wants
+        self.on_new = on_new
+        self.on_leave = on_leave
+        self.ready = asyncio.Event()  # set after the first successful sync
+        self.synced = asyncio.Event()  # pulsed after each sync (tests wait on it)
+        self.token: str | None = None
+
+    async def run(self) -> None:
+        async with self.db.unit() as repos:
+            self.token = await repos.state.get(TOKEN_KEY)
+        if self.token is None:
+            log.info("first start: historical events are skipped")
+        first = True
+        online = True
+        backoff = 1.0
+        while True:
+            try:
+                resp = await self.client.sync(
+                    self.token,
+                    FILTER if self.token else FIRST_FILTER,
+                    timeout_ms=0 if first else SYNC_TIMEOUT_MS,
+                    full_state=first and self.token is not None,
+                )
+                events = await self._collect(resp, self.token)
+            except TransientError as exc:
+                if online:
+                    log.warning("homeserver unreachable, retrying with backoff: %s", exc)
+                    online = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            if not online:
+                log.info("homeserver reachable again")
+                online = True
+            backoff = 1.0
+            # Commit the events and the token together, shielded from cancellation so a
+            # shutdown never leaves one without the other.
+            fresh = await asyncio.shield(self._store(events, resp.next_batch))
+            self.token = resp.next_batch
+            first = False
+            if fresh:
+                self.on_new(fresh)
+            self.ready.set()
+            self.synced.set()
+            self.synced.clear()
+
+    async def _store(self, events: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
+        async with self.db.unit() as repos:
+            new_ids = set(await repos.inbox.add_many(events))
+            await repos.state.set(TOKEN_KEY, token)
+            await repos.commit()
+        return [e for e in events if e["event_id"] in new_ids]
+
+    async def _collect(self, resp: SyncResponse, since: str | None) -> list[dict[str, Any]]:
+        me = self.client.user_id
+        events: list[dict[str, Any]] = []
+        self._account_data(resp)
+        for room_id, info in resp.rooms.join.items():
+            for state in info.state:
+                self.permissions.observe(room_id, getattr(state, "source", {}))
+            timeline = [getattr(e, "source", {}) for e in info.timeline.events]
+            if info.timeline.limited and since and info.timeline.prev_batch:
+                missed = await self.client.backfill(room_id, info.timeline.prev_batch, since)
+                known = {e.get("event_id") for e in timeline}
+                extra = [e for e in missed if e.get("event_id") not in known]
+                if extra:
+                    log.info("gappy sync in %s: %d missed events fetched", room_id, len(extra))
+                timeline = extra + timeline
+            for src in timeline:
+                if "state_key" in src:
+                    self.permissions.observe(room_id, src)
+                if not src.get("event_id") or src.get("sender") == me:
+                    continue
+                if self.wants(room_id, src):
+                    events.append({**src, "room_id": room_id})
+        for room_id, invite in resp.rooms.invite.items():
+            events.append(self._invite_event(room_id, invite.invite_state, resp.next_batch))
+        for room_id, info in resp.rooms.leave.items():
+            why = "left"
+            for e in info.timeline.events:
+                src = getattr(e, "source", {})
+                if src.get("type") == "m.room.member" and src.get("state_key") == me:
+                    why = "kicked by " + src.get("sender", "?") if src.get("sender") != me else "left"
+                    if (src.get("content") or {}).get("membership") == "ban":
+                        why = "banned by " + src.get("sender", "?")
+            log.warning("no longer in room %s (%s)", room_id, why)
+            self.permissions.forget(room_id)
+            await self.on_leave(room_id, why)
+        return events
+
+    def _invite_event(self, room_id: str, invite_state: list[Any], token: str) -> dict[str, Any]:
+        inviter, is_direct = "", False
+        for e in invite_state:
+            src = getattr(e, "source", None) or {}
+            if src.get("type") == "m.room.member" and src.get("state_key") == self.client.user_id:
+                inviter = src.get("sender", "")
+                is_direct = bool((src.get("content") or {}).get("is_direct"))
+            elif getattr(e, "state_key", None) == self.client.user_id:
+                inviter = getattr(e, "sender", inviter)
+        return {
+            "type": "oasis.invite",
+            "event_id": f"invite|{room_id}|{token}",
+            "room_id": room_id,
+            "sender": inviter,
+            "origin_server_ts": int(time.time() * 1000),
+            "content": {"is_direct": is_direct},
+        }
+
+    def _account_data(self, resp: SyncResponse) -> None:
+        for ev in resp.account_data_events:
+            if getattr(ev, "type", None) == "m.direct":
+                content = getattr(ev, "content", {}) or {}
+                self.client.direct_rooms = {r for rooms in content.values() for r in rooms}

@@ -1,0 +1,78 @@
+"""The durable inbox: events received and not yet handled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from storage.base import utcnow
+from storage.models.runtime import InboxEvent
+from storage.repositories.base import Repository
+
+
+class InboxRepository(Repository):
+    async def add_many(self, events: Sequence[dict[str, Any]]) -> list[str]:
+        """Store new events (already-known event ids are ignored); returns the ids of
+        the events that were new."""
+        if not events:
+            return []
+        ids = [e["event_id"] for e in events]
+        known = set(
+            await self.session.scalars(select(InboxEvent.event_id).where(InboxEvent.event_id.in_(ids)))
+        )
+        fresh = [e for e in events if e["event_id"] not in known]
+        seen: set[str] = set()
+        rows = []
+        for e in fresh:
+            if e["event_id"] in seen:
+                continue
+            seen.add(e["event_id"])
+            rows.append(
+                {
+                    "event_id": e["event_id"],
+                    "room_id": e["room_id"],
+                    "sender": e.get("sender", ""),
+                    "event_type": e.get("type", ""),
+                    "payload": e,
+                    "origin_ts": int(e.get("origin_server_ts", 0)),
+                    "done": False,
+                    "received_at": utcnow(),
+                }
+            )
+        await self.insert_ignore(InboxEvent.__table__, rows, ["event_id"])  # type: ignore[arg-type]
+        return [r["event_id"] for r in rows]
+
+    async def pending(self, limit: int = 1000) -> Sequence[InboxEvent]:
+        result = await self.session.scalars(
+            select(InboxEvent).where(InboxEvent.done.is_(False)).order_by(InboxEvent.id).limit(limit)
+        )
+        return result.all()
+
+    async def get(self, event_id: str) -> InboxEvent | None:
+        return await self.session.scalar(select(InboxEvent).where(InboxEvent.event_id == event_id))
+
+    async def is_done(self, event_id: str) -> bool:
+        done = await self.session.scalar(select(InboxEvent.done).where(InboxEvent.event_id == event_id))
+        return bool(done)
+
+    async def mark_done(self, event_id: str) -> None:
+        await self.session.execute(
+            update(InboxEvent).where(InboxEvent.event_id == event_id).values(done=True)
+        )
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Forget handled events after a while (they only guard against re-delivery)."""
+        cutoff: datetime = utcnow() - older_than
+        result = await self.session.execute(
+            delete(InboxEvent).where(InboxEvent.done.is_(True), InboxEvent.received_at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def erase_user(self, user_id: str) -> int:
+        result = await self.session.execute(
+            delete(InboxEvent).where(InboxEvent.sender == user_id, InboxEvent.done.is_(True))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,154 @@
+"""The outbox: messages waiting to be sent, and which sent message stands for what."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+
+from storage.base import utcnow
+from storage.models.runtime import OutboxMessage, SentEvent
+from storage.repositories.base import Repository
+
+
+class OutboxRepository(Repository):
+    async def enqueue(
+        self,
+        *,
+        event_type: str,
+        content: dict[str, Any],
+        room_id: str | None = None,
+        dm_user: str | None = None,
+        dedup_key: str | None = None,
+        tag: str | None = None,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+        attachment_mime: str | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage | None:
+        """Queue a message. With a `dedup_key` already queued (or sent), nothing is added
+        and None is returned: that is how a scheduled post stays unique."""
+        if room_id is None and dm_user is None:
+            raise ValueError("a message needs a room or a person")
+        if dedup_key is not None and await self.exists(dedup_key):
+            return None
+        row = OutboxMessage(
+            txn_id=f"oasis.{uuid.uuid4().hex}",
+            dedup_key=dedup_key,
+            room_id=room_id,
+            dm_user=dm_user,
+            event_type=event_type,
+            content=content,
+            tag=tag,
+            attachment=attachment,
+            attachment_name=attachment_name,
+            attachment_mime=attachment_mime,
+            not_before=not_before,
+            status="pending",
+            attempts=0,
+            created_at=utcnow(),
+        )
+        self.session.add(row)
+        return row
+
+    async def exists(self, dedup_key: str) -> bool:
+        found = await self.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        return found is not None
+
+    async def due(self, now: datetime, limit: int = 20) -> Sequence[OutboxMessage]:
+        result = await self.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def next_wakeup(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == "pending")
+        )
+
+    async def pending_count(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+            or 0
+        )
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def mark_sent(self, message_id: int, event_id: str, room_id: str) -> None:
+        row = await self.session.get(OutboxMessage, message_id)
+        if row is None:
+            return
+        row.status = "sent"
+        row.event_id = event_id
+        row.room_id = room_id
+        row.sent_at = utcnow()
+        # Once delivered, the payload is no longer needed (it may hold personal data).
+        row.attachment = None
+        row.content = {}
+        if row.tag:
+            self.session.add(SentEvent(event_id=event_id, room_id=room_id, tag=row.tag))
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status="failed", last_error=error[:2000], attachment=None)
+        )
+
+    async def postpone(self, message_id: int, until: datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                not_before=until,
+                attempts=OutboxMessage.attempts + 1,
+                last_error=error[:2000],
+            )
+        )
+
+    async def fail_room(self, room_id: str, error: str) -> int:
+        """The bot left a room: what was waiting for it can no longer be sent."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.room_id == room_id, OutboxMessage.status == "pending")
+            .values(status="failed", last_error=error, attachment=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def tag_for_event(self, event_id: str) -> str | None:
+        return await self.session.scalar(select(SentEvent.tag).where(SentEvent.event_id == event_id))
+
+    async def events_for_tag(self, tag: str) -> Sequence[SentEvent]:
+        result = await self.session.scalars(select(SentEvent).where(SentEvent.tag == tag))
+        return result.all()
+
+    async def prune(self, older_than: timedelta) -> int:
+        cutoff = utcnow() - older_than
+        result = await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status.in_(("sent", "failed")),
+                OutboxMessage.created_at < cutoff,
+                OutboxMessage.dedup_key.is_(None),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def erase_dm_user(self, user_id: str) -> int:
+        result = await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.dm_user == user_id, OutboxMessage.status != "pending")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,23 @@
+"""Key/value facts of the bot itself (sync token, credentials)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from storage.models.runtime import BotState
+from storage.repositories.base import Repository
+
+
+class BotStateRepository(Repository):
+    async def get(self, key: str) -> str | None:
+        return await self.session.scalar(select(BotState.value).where(BotState.key == key))
+
+    async def set(self, key: str, value: str) -> None:
+        row = await self.session.get(BotState, key)
+        if row is None:
+            self.session.add(BotState(key=key, value=value))
+        else:
+            row.value = value
+
+    async def delete(self, key: str) -> None:
+        await self.session.execute(delete(BotState).where(BotState.key == key))

@@ -1,0 +1,51 @@
+"""The unit of work: one session, the repositories over it, one commit."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.direct import DirectRoomRepository
+from storage.repositories.inbox import InboxRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.settings import SettingsRepository
+from storage.repositories.state import BotStateRepository
+
+
+class Repos:
+    """Repositories sharing one session. Features add theirs as properties here."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    @cached_property
+    def state(self) -> BotStateRepository:
+        return BotStateRepository(self.session)
+
+    @cached_property
+    def settings(self) -> SettingsRepository:
+        return SettingsRepository(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def direct(self) -> DirectRoomRepository:
+        return DirectRoomRepository(self.session)
+
+    @cached_property
+    def conversations(self) -> ConversationRepository:
+        return ConversationRepository(self.session)

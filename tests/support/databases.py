@@ -1,0 +1,53 @@
+"""Test databases: SQLite always; PostgreSQL when one answers.
+
+`OASIS_TEST_POSTGRES_URL` names the server (default: the local one on 127.0.0.1:5432). Each
+test session creates its own database there and drops it at the end. Without PostgreSQL
+the PostgreSQL cases are skipped with the reason shown; with `OASIS_TEST_POSTGRES_REQUIRED=1`
+(CI) they fail instead."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.db import normalize_url
+
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_server_url() -> str:
+    return normalize_url(os.environ.get("OASIS_TEST_POSTGRES_URL", DEFAULT_PG))
+
+
+def postgres_required() -> bool:
+    return os.environ.get("OASIS_TEST_POSTGRES_REQUIRED") == "1"
+
+
+async def create_postgres_database() -> str:
+    """A fresh database on the server; returns its URL. Raises OSError-like errors when
+    the server is unreachable."""
+    server = make_url(postgres_server_url())
+    name = f"oasis_test_{uuid.uuid4().hex[:10]}"
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text(f'CREATE DATABASE "{name}"')), timeout=10)
+    finally:
+        await engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    target = make_url(url)
+    server = make_url(postgres_server_url())
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
