@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.arguments import Rest
 from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, bold, bullets, code, heading, lines
-from bot.registry import Command, command
+from bot.registry import Command, command, personal_data
 from bot.text import fold
+
+if TYPE_CHECKING:
+    from storage.unit import Repos
 
 
 @command("ping", help="general.ping.help")
@@ -97,3 +100,33 @@ def _command_help(ctx: Context, text: str) -> Rich:
     if cmd.role > 0:
         parts.append(ctx.rich("general.aide.role", role=ctx.t(cmd.role.key)))
     return lines(parts)
+
+
+class RuntimeData:
+    """The runtime's share of a member's personal data: their language, a conversation in
+    progress, their direct chat with the bot, the commands they sent (kept 7 days so a
+    restart never handles one twice)."""
+
+    name = "runtime"
+
+    async def export(self, repos: Repos, user_id: str) -> dict[str, Any]:
+        settings = await repos.settings.get(user_id)
+        conversation = await repos.conversations.get(user_id)
+        return {
+            "language": settings.language if settings else None,
+            "conversation": {"form": conversation.form, "answers": conversation.data}
+            if conversation
+            else None,
+            "direct_room": await repos.direct.room_for(user_id),
+        }
+
+    async def erase(self, repos: Repos, user_id: str) -> int:
+        erased = await repos.settings.erase(user_id)
+        erased += await repos.conversations.end(user_id)
+        erased += await repos.inbox.erase_user(user_id)
+        erased += await repos.outbox.erase_dm_user(user_id)
+        erased += await repos.direct.forget_user(user_id)
+        return erased
+
+
+personal_data(RuntimeData())

@@ -10,6 +10,7 @@ from storage.repositories.conversations import ConversationRepository
 from storage.repositories.direct import DirectRoomRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.state import BotStateRepository
 
@@ -49,3 +50,7 @@ class Repos:
     @cached_property
     def conversations(self) -> ConversationRepository:
         return ConversationRepository(self.session)
+
+    @cached_property
+    def search(self) -> SearchRepository:
+        return SearchRepository(self.session)

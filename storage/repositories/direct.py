@@ -24,3 +24,7 @@ class DirectRoomRepository(Repository):
 
     async def forget_room(self, room_id: str) -> None:
         await self.session.execute(delete(DirectRoom).where(DirectRoom.room_id == room_id))
+
+    async def forget_user(self, user_id: str) -> int:
+        result = await self.session.execute(delete(DirectRoom).where(DirectRoom.user_id == user_id))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,81 @@
+"""The shared search index, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models.search import SearchVocab
+
+DOCS = {
+    1: [("Camille Martin", 3), ("Région Occitanie", 1), ("évaluation des politiques publiques", 2)],
+    2: [("Dominique Durand", 3), ("CAF de la Haute-Garonne", 1), ("prospective climat", 2)],
+    3: [("Claude Petit", 3), ("Métropole de Montpellier", 1), ("design des services, évaluation", 2)],
+}
+
+
+async def _indexed(db: Database) -> None:
+    async with db.unit() as repos:
+        await repos.search.index_many("profile", DOCS)
+        await repos.commit()
+
+
+async def _ids(db: Database, query: str, **kw: object) -> list[int]:
+    async with db.unit() as repos:
+        result = await repos.search.search("profile", query, **kw)  # type: ignore[arg-type]
+    return [h.doc_id for h in result.hits]
+
+
+async def test_accents_case_prefix_and_typo(db: Database) -> None:
+    await _indexed(db)
+    assert set(await _ids(db, "EVALUATION")) == {1, 3}
+    assert set(await _ids(db, "évaluation")) == {1, 3}
+    assert await _ids(db, "prospect") == [2]  # prefix
+    assert set(await _ids(db, "evaluaton")) == {1, 3}  # one letter missing
+    assert await _ids(db, "prospectvie") == [2]  # transposition
+    assert await _ids(db, "zzzz") == []
+
+
+async def test_all_words_must_match_and_ranking(db: Database) -> None:
+    await _indexed(db)
+    assert await _ids(db, "évaluation montpellier") == [3]
+    # Weight 3 (name) beats weight 1 (structure) for the same word.
+    async with db.unit() as repos:
+        await repos.search.index("profile", 4, [("Martin Occitanie", 1)])
+        await repos.commit()
+    assert await _ids(db, "martin") == [1, 4]
+
+
+async def test_reindex_and_remove_keep_vocabulary_counts(db: Database) -> None:
+    await _indexed(db)
+    async with db.unit() as repos:
+        await repos.search.index("profile", 2, [("Dominique Durand", 3), ("énergie", 2)])
+        await repos.search.remove("profile", 3)
+        await repos.commit()
+    assert await _ids(db, "prospective") == []
+    assert await _ids(db, "energie") == [2]
+    assert await _ids(db, "montpellier") == []
+    async with db.unit() as repos:
+        counts = dict(
+            (
+                await repos.session.execute(
+                    select(SearchVocab.term, SearchVocab.doc_count).where(SearchVocab.kind == "profile")
+                )
+            ).all()
+        )
+    assert counts["evaluation"] == 1
+    assert counts["prospective"] == 0
+    assert counts["energie"] == 1
+
+
+async def test_restrict_and_paging(db: Database) -> None:
+    from storage.models.search import SearchTerm
+
+    await _indexed(db)
+    async with db.unit() as repos:
+        result = await repos.search.search(
+            "profile", "evaluation", limit=1, restrict=lambda q: q.where(SearchTerm.doc_id.in_([1, 2]))
+        )
+    assert result.total == 1 and result.complete
+    assert [h.doc_id for h in result.hits] == [1]
+    assert result.hits[0].matched == ("evaluation",)
