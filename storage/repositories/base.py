@@ -19,6 +19,35 @@ class Repository:
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
+    async def bulk_insert(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str] | None = None
+    ) -> None:
+        """Insert many rows fast. On PostgreSQL the driver's own executemany is used
+        (SQLAlchemy's statement expansion costs more than the database work for tens of
+        thousands of rows); with `conflict`, rows already present are skipped."""
+        if not rows:
+            return
+        if self.dialect != "postgresql":
+            if conflict:
+                await self.insert_ignore(table, rows, conflict)
+            else:
+                await self.session.execute(table.insert(), list(rows))
+            return
+        columns = list(rows[0])
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        records = [tuple(r[c] for c in columns) for r in rows]
+        if not conflict:  # COPY: an order of magnitude faster than INSERTs
+            await driver.copy_records_to_table(table.name, records=records, columns=columns)
+            return
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values})'
+        sql += " ON CONFLICT ({}) DO NOTHING".format(", ".join(f'"{c}"' for c in conflict))
+        await driver.executemany(sql, records)
+
     async def insert_ignore(
         self, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
     ) -> int:

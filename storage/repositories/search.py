@@ -12,14 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import (
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from bot.text import edit_distance, words
 from storage.models.search import SearchTerm, SearchVariant, SearchVocab
@@ -109,8 +104,7 @@ class SearchRepository(Repository):
                 added[term] += 1
             rows.extend({"kind": kind, "term": t, "doc_id": doc_id, "weight": w} for t, w in weights.items())
         await self._delete_docs(kind, list(docs))
-        for chunk in _chunks(rows, 2000):
-            await self.session.execute(insert(SearchTerm), chunk)
+        await self.bulk_insert(SearchTerm.__table__, rows)  # type: ignore[arg-type]
         await self._count(kind, added, +1)
         await self._count(kind, removed, -1)
 
@@ -149,7 +143,7 @@ class SearchRepository(Repository):
                     )
                 )
             new = set(counts) - known
-            await self.insert_ignore(
+            await self.bulk_insert(
                 SearchVocab.__table__,  # type: ignore[arg-type]
                 [{"kind": kind, "term": t, "doc_count": 0} for t in new],
                 ["kind", "term"],
@@ -160,22 +154,21 @@ class SearchRepository(Repository):
                 if len(t) >= MIN_TYPO
                 for v in deletions(t)
             ]
-            for chunk_rows in _chunks(variants, 2000):
-                await self.insert_ignore(
-                    SearchVariant.__table__,  # type: ignore[arg-type]
-                    chunk_rows,
-                    ["kind", "variant", "term"],
-                )
-        by_delta: dict[int, list[str]] = defaultdict(list)
-        for term, n in counts.items():
-            by_delta[sign * n].append(term)
-        for delta, terms_ in by_delta.items():
-            for chunk in _chunks(terms_, 500):
-                await self.session.execute(
-                    update(SearchVocab)
-                    .where(SearchVocab.kind == kind, SearchVocab.term.in_(chunk))
-                    .values(doc_count=SearchVocab.doc_count + delta)
-                )
+            await self.bulk_insert(
+                SearchVariant.__table__,  # type: ignore[arg-type]
+                variants,
+                ["kind", "variant", "term"],
+            )
+        # One statement, executed for every term (the driver's executemany).
+        table = cast(Table, SearchVocab.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.kind == bindparam("k"), table.c.term == bindparam("t"))
+            .values(doc_count=table.c.doc_count + bindparam("d"))
+        )
+        params = [{"k": kind, "t": term, "d": sign * n} for term, n in counts.items()]
+        connection = await self.session.connection()
+        await connection.execute(stmt, params)
 
     # --- reading --------------------------------------------------------------------
     async def expand(self, kind: str, word: str) -> list[tuple[str, int, int]]:
