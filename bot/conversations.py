@@ -42,6 +42,7 @@ class Question:
     default: Default | None = None  # proposed value, used on `passer`
     ask_if: Callable[[dict[str, Any]], bool] | None = None  # skip when False
     display: Callable[[Any], str] | None = None  # how to show a default
+    params: Callable[[Context, dict[str, Any]], dict[str, Any]] | None = None  # for the prompt
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ async def _next_question(ctx: Context, f: Form, data: dict[str, Any], start: int
             continue
         default = await _call(q.default, ctx, data) if q.default else None
         shown = q.display(default) if (q.display and default is not None) else default
-        prompt = ctx.rich(q.prompt_key, default=shown if shown is not None else "")
+        extra = q.params(ctx, data) if q.params else {}
+        prompt = ctx.rich(q.prompt_key, **{"default": shown if shown is not None else "", **extra})
         hint_key = "conversation.hint_default" if default not in (None, "", []) else "conversation.hint"
         hint = ctx.rich(
             hint_key, default=shown if shown is not None else "", step=step + 1, total=len(f.questions)

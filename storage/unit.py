@@ -7,11 +7,14 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.digests import DigestRepository
 from storage.repositories.direct import DirectRoomRepository
+from storage.repositories.feeds import FeedRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
+from storage.repositories.signals import SignalRepository
 from storage.repositories.state import BotStateRepository
 
 
@@ -54,3 +57,15 @@ class Repos:
     @cached_property
     def search(self) -> SearchRepository:
         return SearchRepository(self.session)
+
+    @cached_property
+    def signals(self) -> SignalRepository:
+        return SignalRepository(self.session)
+
+    @cached_property
+    def feeds(self) -> FeedRepository:
+        return FeedRepository(self.session)
+
+    @cached_property
+    def digests(self) -> DigestRepository:
+        return DigestRepository(self.session)

@@ -1,0 +1,424 @@
+"""Reading what members type about signals: the one-line form, links, the controlled
+vocabularies (STEEPL category, nature, horizon, source kind, territory) and the
+`!signaux` filters. Pure functions: every problem is a `UserError` whose message says
+what was wrong and how to write it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.dates import parse_date
+from bot.errors import UserError
+from bot.text import fold
+
+MAX_TITLE = 200
+MIN_TITLE = 3
+MAX_URL = 2000
+MAX_OBSERVATION = 2000
+MAX_WHY = 1000
+MAX_COMMENT = 1000
+MAX_TAGS = 10
+MAX_TAG = 40
+MAX_REASON = 300
+
+# STEEPL, in the order digests show them.
+CATEGORIES = ("social", "technologique", "economique", "environnemental", "politique", "legal")
+NATURES = ("signal_faible", "tendance_emergente", "rupture", "wild_card")
+HORIZONS = ("moins_1an", "1_3ans", "3_10ans", "plus_10ans")
+SOURCE_KINDS = ("presse", "rapport", "recherche", "terrain", "institution", "reseaux_sociaux")
+
+# What people may type for each value (folded), besides the code and its label.
+_ALIASES: dict[str, dict[str, str]] = {
+    "category": {
+        "s": "social",
+        "soc": "social",
+        "societal": "social",
+        "societe": "social",
+        "t": "technologique",
+        "tech": "technologique",
+        "techno": "technologique",
+        "technological": "technologique",
+        "technology": "technologique",
+        "eco": "economique",
+        "economic": "economique",
+        "economy": "economique",
+        "env": "environnemental",
+        "environnement": "environnemental",
+        "environmental": "environnemental",
+        "environment": "environnemental",
+        "ecologique": "environnemental",
+        "p": "politique",
+        "pol": "politique",
+        "political": "politique",
+        "politics": "politique",
+        "l": "legal",
+        "juridique": "legal",
+        "legal": "legal",
+        "reglementaire": "legal",
+    },
+    "nature": {
+        "signal": "signal_faible",
+        "signal faible": "signal_faible",
+        "faible": "signal_faible",
+        "weak signal": "signal_faible",
+        "weak": "signal_faible",
+        "tendance": "tendance_emergente",
+        "tendance emergente": "tendance_emergente",
+        "emerging trend": "tendance_emergente",
+        "trend": "tendance_emergente",
+        "emergente": "tendance_emergente",
+        "break": "rupture",
+        "wild card": "wild_card",
+        "wildcard": "wild_card",
+        "joker": "wild_card",
+    },
+    "source_kind": {
+        "press": "presse",
+        "journal": "presse",
+        "article": "presse",
+        "report": "rapport",
+        "etude": "rapport",
+        "research": "recherche",
+        "science": "recherche",
+        "field": "terrain",
+        "institutionnel": "institution",
+        "social media": "reseaux_sociaux",
+        "reseaux": "reseaux_sociaux",
+        "reseaux sociaux": "reseaux_sociaux",
+        "rs": "reseaux_sociaux",
+    },
+}
+_VOCAB: dict[str, tuple[str, ...]] = {
+    "category": CATEGORIES,
+    "nature": NATURES,
+    "horizon": HORIZONS,
+    "source_kind": SOURCE_KINDS,
+}
+
+_URL_IN_TEXT = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_TAG = re.compile(r"(?<![\w&/])#([^\W\d_][\w-]*|\d+[^\W\d_][\w-]*)", re.UNICODE)
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|xtor|at_\w+|_hsenc|_hsmi)$"
+)
+
+
+@dataclass
+class Draft:
+    """A signal as typed, before it is recorded."""
+
+    title: str = ""
+    url: str | None = None
+    observation: str = ""
+    why: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+# --- links --------------------------------------------------------------------------------
+def clean_url(raw: str) -> str:
+    """A link as members paste it → an http(s) URL, or a UserError saying how to write it.
+    « www.x.fr/… » gets its https:// ; <…> and trailing punctuation are dropped."""
+    url = raw.strip().strip("<>").rstrip(".,;)»")
+    if url.lower().startswith("www."):
+        url = "https://" + url
+    if len(url) > MAX_URL:
+        raise UserError("signaux.errors.url_too_long", max=MAX_URL)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+        raise UserError("signaux.errors.url", value=raw.strip()[:80])
+    host = parts.hostname or ""
+    if "." not in host and host != "localhost" and not host.replace(":", "").isalnum():
+        raise UserError("signaux.errors.url", value=raw.strip()[:80])
+    return url
+
+
+def url_key(url: str) -> str:
+    """The identity of a link: same page ⇒ same key, whatever the scheme, « www. »,
+    letter case of the host, default port, fragment, trailing slash or tracking
+    parameters (utm_*, fbclid…)."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    port = parts.port
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    )
+    return urlunsplit(("", host, path, query, "")).removeprefix("//")
+
+
+# --- the one-line form ----------------------------------------------------------------
+def extract_tags(text: str) -> tuple[str, list[str]]:
+    """`#tag` words out of a text (not inside links): the text without them, and the tags
+    (lower-case, unique, in order)."""
+    tags: list[str] = []
+    protected = {m.span() for m in _URL_IN_TEXT.finditer(text)}
+
+    def inside_url(pos: int) -> bool:
+        return any(a <= pos < b for a, b in protected)
+
+    def take(m: re.Match[str]) -> str:
+        if inside_url(m.start()):
+            return m.group(0)
+        tag = m.group(1).lower()[:MAX_TAG]
+        if tag not in tags:
+            tags.append(tag)
+        return ""
+
+    rest = _TAG.sub(take, text)
+    return re.sub(r"\s{2,}", " ", rest).strip(), tags
+
+
+def parse_one_line(text: str) -> Draft:
+    """`titre | lien | ce qui a été observé [| pourquoi c'est important] #tag #tag`.
+
+    Without pipes, a link inside the text is understood too: « Titre https://… ce qui a été
+    observé ». The link may be left empty (`titre | | observation`) for what was seen on
+    the ground."""
+    stripped, tags = extract_tags(text.strip())
+    if "|" in stripped:
+        parts = [p.strip() for p in stripped.split("|")]
+        if len(parts) > 4:
+            raise UserError("signaux.errors.too_many_fields", n=len(parts))
+        parts += [""] * (4 - len(parts))
+        title, link, observation, why = parts
+        if link and not _looks_like_url(link) and _looks_like_url(observation):
+            raise UserError("signaux.errors.link_second")
+        if link and not _looks_like_url(link):
+            raise UserError("signaux.errors.url", value=link[:80])
+    else:
+        m = _URL_IN_TEXT.search(stripped)
+        if m:
+            title, link = stripped[: m.start()].strip(" -–—:"), m.group(0)
+            observation, why = stripped[m.end() :].strip(" -–—:"), ""
+        else:
+            title, link, observation, why = stripped, "", "", ""
+    if not title:
+        raise UserError("signaux.errors.no_title")
+    if not link and not observation:
+        raise UserError("signaux.errors.nothing_observed")
+    draft = Draft(
+        title=check_title(title),
+        url=clean_url(link) if link else None,
+        observation=check_text(observation, MAX_OBSERVATION, "observation"),
+        why=check_text(why, MAX_WHY, "why"),
+        tags=check_tags(tags),
+    )
+    return draft
+
+
+def _looks_like_url(text: str) -> bool:
+    t = text.strip().lower()
+    return t.startswith(("http://", "https://", "www.")) or bool(re.match(r"^[a-z][a-z0-9+.-]*://", t))
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) < MIN_TITLE:
+        raise UserError("signaux.errors.title_short", min=MIN_TITLE)
+    if len(title) > MAX_TITLE:
+        raise UserError("signaux.errors.title_long", max=MAX_TITLE, n=len(title))
+    return title
+
+
+def check_text(text: str, limit: int, what: str) -> str:
+    text = text.strip()
+    if len(text) > limit:
+        raise UserError(f"signaux.errors.{what}_long", max=limit, n=len(text))
+    return text
+
+
+def check_tags(tags: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in tags:
+        tag = raw.strip().lstrip("#").lower()
+        if tag and tag not in out:
+            if len(tag) > MAX_TAG:
+                raise UserError("signaux.errors.tag_long", tag=tag[:50], max=MAX_TAG)
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise UserError("signaux.errors.too_many_tags", max=MAX_TAGS)
+    return out
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags typed as a list: « #eau #sécheresse », « eau, sécheresse » or « eau sécheresse »."""
+    return check_tags(re.split(r"[\s,;]+", text.replace("#", " ")))
+
+
+# --- vocabularies ------------------------------------------------------------------------
+def choice(kind: str, raw: str, labels: Mapping[str, str], allowed: Iterable[str] | None = None) -> str:
+    """A value of a controlled vocabulary from what was typed: its number in the list
+    shown, its code, its label (any language, accents and case ignored), a known alias,
+    or the beginning of one of those."""
+    codes = tuple(allowed) if allowed is not None else _VOCAB[kind]
+    typed = fold(raw).strip().strip(".«»\"' ").replace("-", " ").replace("_", " ")
+    typed = re.sub(r"\s+", " ", typed)
+    if not typed:
+        raise UserError(f"signaux.errors.bad_{kind}", value=raw)
+    if typed.isdigit() and 1 <= int(typed) <= len(codes):
+        return codes[int(typed) - 1]
+    if kind == "horizon":
+        found = _horizon(typed)
+        if found:
+            return found
+    table: dict[str, str] = {}
+    for code in codes:
+        table[code.replace("_", " ")] = code
+        if code in labels:
+            table[_norm(labels[code])] = code
+    for alias, code in _ALIASES.get(kind, {}).items():
+        if code in codes:
+            table.setdefault(alias, code)
+    if typed in table:
+        return table[typed]
+    starts = {code for name, code in table.items() if len(typed) >= 2 and name.startswith(typed)}
+    if len(starts) == 1:
+        return starts.pop()
+    raise UserError(f"signaux.errors.bad_{kind}", value=raw)
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"\s+", " ", fold(label).replace("-", " ").replace("_", " ").replace("’", "'")).strip()
+
+
+def _horizon(typed: str) -> str | None:
+    """« ≤ 1 an », « moins d'un an », « 1-3 », « 1 à 3 ans », « 3–10 ans », « > 10 ans »…"""
+    nums = [int(n) for n in re.findall(r"\d+", typed)]
+    less = any(w in typed for w in ("moins", "<", "≤", "less", "under", "court", "short"))
+    more = any(w in typed for w in ("plus", ">", "≥", "more", "over", "+", "long"))
+    if less and nums in ([], [1]):
+        return "moins_1an"
+    if more and (not nums or nums[-1] >= 10):
+        return "plus_10ans"
+    if nums == [1, 3]:
+        return "1_3ans"
+    if nums == [3, 10]:
+        return "3_10ans"
+    return None
+
+
+def territory(raw: str, territories: Iterable[str]) -> str:
+    """A territory of the configured list, by name or département number (« 34 »,
+    « herault », « Haute-Garonne (31) », « region »)."""
+    typed = _norm(raw).strip("() ")
+    options = list(territories)
+    for name in options:
+        norm = _norm(name)
+        number = re.search(r"\((\d{2,3}[ab]?)\)", norm)
+        bare = re.sub(r"\s*\(.*\)", "", norm)
+        if typed in (norm, bare) or (number and typed in (number.group(1), f"{bare} {number.group(1)}")):
+            return name
+    starts = [n for n in options if len(typed) >= 3 and _norm(n).startswith(typed)]
+    if len(starts) == 1:
+        return starts[0]
+    raise UserError("signaux.errors.bad_territory", value=raw, choices=", ".join(options))
+
+
+def signal_id(raw: str) -> int:
+    """« 42 », « #42 », « n°42 »."""
+    t = raw.strip().lower().removeprefix("n°").removeprefix("no").lstrip("#").strip()
+    if not t.isdigit() or int(t) <= 0 or len(t) > 9:
+        raise UserError("signaux.errors.bad_id", value=raw.strip()[:40])
+    return int(t)
+
+
+# --- `!signaux` filters --------------------------------------------------------------------
+_FILTER = re.compile(r"(?<!\S)([^\W\d_]+)\s*:\s*(?:\"([^\"]*)\"|«\s*([^»]*?)\s*»|(\S+))", re.UNICODE)
+_FILTER_KEYS = {
+    "categorie": "category",
+    "category": "category",
+    "cat": "category",
+    "nature": "nature",
+    "territoire": "territory",
+    "territory": "territory",
+    "terr": "territory",
+    "depuis": "since",
+    "since": "since",
+    "statut": "status",
+    "status": "status",
+    "page": "page",
+}
+STATUS_WORDS = {
+    "propose": "proposed",
+    "proposed": "proposed",
+    "retenu": "retained",
+    "retained": "retained",
+    "publie": "published",
+    "published": "published",
+    "ecarte": "discarded",
+    "discarded": "discarded",
+}
+
+
+@dataclass
+class Query:
+    text: str = ""
+    category: str | None = None
+    nature: str | None = None
+    territory: str | None = None
+    since: datetime | None = None
+    status: str | None = None
+    week: bool = False
+    page: int = 1
+
+
+def parse_query(
+    raw: str,
+    now: datetime,
+    *,
+    category_labels: Mapping[str, str],
+    nature_labels: Mapping[str, str],
+    categories: Iterable[str],
+    territories: Iterable[str],
+) -> Query:
+    """`[mots] [categorie:…] [nature:…] [territoire:…] [depuis:…] [statut:…] [semaine]`."""
+    q = Query()
+    words: list[str] = []
+    pos = 0
+    for m in _FILTER.finditer(raw):
+        words.append(raw[pos : m.start()])
+        pos = m.end()
+        key = _FILTER_KEYS.get(fold(m.group(1)))
+        value = next(g for g in m.groups()[1:] if g is not None).strip()
+        if key is None:
+            raise UserError("signaux.errors.bad_filter", name=m.group(1))
+        if not value:
+            raise UserError("signaux.errors.empty_filter", name=m.group(1))
+        if key == "category":
+            q.category = choice("category", value, category_labels, categories)
+        elif key == "nature":
+            q.nature = choice("nature", value, nature_labels)
+        elif key == "territory":
+            q.territory = territory(value, territories)
+        elif key == "since":
+            day = parse_date(value, now, prefer="past")
+            if day is None:
+                raise UserError("signaux.errors.bad_since", value=value)
+            q.since = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
+        elif key == "status":
+            status = STATUS_WORDS.get(fold(value))
+            if status is None:
+                raise UserError("signaux.errors.bad_status", value=value)
+            q.status = status
+        elif key == "page":
+            if not value.isdigit() or not 1 <= int(value) <= 100:
+                raise UserError("signaux.errors.bad_page", value=value)
+            q.page = int(value)
+    words.append(raw[pos:])
+    rest: list[str] = []
+    for word in " ".join(words).split():
+        if fold(word) in ("semaine", "week"):
+            q.week = True
+        else:
+            rest.append(word)
+    q.text = " ".join(rest)
+    if q.week and q.since is None:
+        q.since = now - timedelta(days=7)
+    return q

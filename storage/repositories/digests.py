@@ -1,0 +1,33 @@
+"""The archive of weekly digests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from storage.models.signals import Digest
+from storage.repositories.base import Repository
+
+
+class DigestRepository(Repository):
+    async def for_week(self, week: str) -> Digest | None:
+        return await self.session.scalar(select(Digest).where(Digest.week == week))
+
+    async def latest(self) -> Digest | None:
+        return await self.session.scalar(
+            select(Digest).order_by(Digest.period_end.desc(), Digest.id.desc()).limit(1)
+        )
+
+    async def add(self, digest: Digest) -> Digest:
+        self.session.add(digest)
+        await self.session.flush()
+        return digest
+
+    async def archives(self, limit: int = 10) -> list[Digest]:
+        rows = await self.session.scalars(select(Digest).order_by(Digest.period_end.desc()).limit(limit))
+        return list(rows)
+
+    async def forget_publisher(self, user_id: str) -> int:
+        result = await self.session.execute(
+            update(Digest).where(Digest.published_by == user_id).values(published_by=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
