@@ -147,7 +147,7 @@ def _placeholders(value: Any) -> set[str]:
     return {name.split(":")[0] for t in texts for _, name, _, _ in Formatter().parse(t) if name}
 
 
-@pytest.mark.parametrize("feature", ["signals", "digest"])
+@pytest.mark.parametrize("feature", ["signals", "digest", "feeds"])
 def test_french_and_english_catalogs_match(feature: str) -> None:
     fr = _flat(tomllib.loads((LOCALES / "fr" / f"{feature}.toml").read_text("utf-8")))
     en = _flat(tomllib.loads((LOCALES / "en" / f"{feature}.toml").read_text("utf-8")))
