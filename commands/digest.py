@@ -72,6 +72,9 @@ class DigestConfig(Section):
     require_retained: bool = False
     # Group the signals by STEEPL category ("categorie") or by nature ("nature").
     group_by: Literal["categorie", "nature"] = "categorie"
+    # Also post each signal as a reply in the digest's thread, so members support one by
+    # reacting 👍 to its line (the room's timeline still shows one message).
+    support_thread: bool = True
 
     @field_validator("rooms")
     @classmethod
@@ -202,7 +205,46 @@ async def publish(ctx: Context, week: str, *, rooms: list[str], by: str | None =
                 posted.append(room)
     if posted:
         digest.rooms = sorted(set(digest.rooms or []) | set(posted))
+        if cfg.support_thread and digest_plan.items and ctx.services.scheduler is not None:
+            from schedules.digest import schedule_threads
+
+            schedule_threads(ctx.services.scheduler)
     return Published(digest, posted, created)
+
+
+async def post_thread(ctx: Context, digest: Digest, room_id: str, root_event_id: str) -> int:
+    """Each signal of a posted digest as a reply in its thread, tagged with the signal so
+    a 👍 on it is a support. Idempotent: one dedup key per week, room and signal."""
+    digest_plan = await plan_of(ctx, digest)
+    tr = ctx.services.translator()
+    cfg = digest_settings(ctx)
+    order = (
+        list(ctx.config.section(SignalsConfig).categories)
+        if cfg.group_by == "categorie"
+        else list(sp.NATURES)
+    )
+    relation = {
+        "m.relates_to": {
+            "rel_type": "m.thread",
+            "event_id": root_event_id,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": root_event_id},
+        }
+    }
+    queued = 0
+    for _, items in grouped(digest_plan.items, cfg.group_by, order):
+        for item in items:
+            line = render_item(tr, item)
+            rich = Rich(line.plain.removeprefix("• "), line.html.removeprefix("<li>").removesuffix("</li>"))
+            if await ctx.send(
+                Reply(rich=rich),
+                room_id=room_id,
+                dedup_key=f"digest:{digest.week}:{room_id}:signal:{item.signal.id}",
+                tag=f"signal:{item.signal.id}",
+                extra=relation,
+            ):
+                queued += 1
+    return queued
 
 
 # --- rendering --------------------------------------------------------------------------------

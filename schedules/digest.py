@@ -13,16 +13,19 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from bot.dates import iso_week
 from bot.scheduler import JobContext, Scheduler, job_source
-from commands.digest import DigestConfig, publish
+from commands.digest import DigestConfig, post_thread, publish
 from commands.signals import SIGNALS_DATA
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "digest.weekly"
-CATCH_UP_ID = "digest.catch_up"
+THREAD_JOB_ID = "digest.thread"
+THREAD_WINDOW = timedelta(days=2)  # digests whose threads may still need completing
+THREAD_RETRY = timedelta(seconds=3)
 _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -89,6 +92,40 @@ async def run_digest(jobs: JobContext) -> None:
         )
 
 
+async def complete_threads(jobs: JobContext) -> bool:
+    """Post the thread of each digest message already delivered (its event id is known
+    only then). Returns True when some digest message is still waiting to be sent."""
+    cfg = jobs.services.config.section(DigestConfig)
+    if not cfg.support_thread:
+        return False
+    waiting = False
+    async with jobs.unit() as ctx:
+        for digest in await ctx.repos.digests.archives(limit=3):
+            if not digest.items or not digest.rooms or digest.created_at < ctx.now() - THREAD_WINDOW:
+                continue
+            sent = {
+                e.room_id: e.event_id for e in await ctx.repos.outbox.events_for_tag(f"digest:{digest.id}")
+            }
+            for room in digest.rooms:
+                if room in sent:
+                    await post_thread(ctx, digest, room, sent[room])
+                else:
+                    waiting = True
+        await ctx.repos.commit()
+    return waiting
+
+
+async def run_threads(jobs: JobContext, attempt: int = 0) -> None:
+    if await complete_threads(jobs) and attempt < 40 and jobs.services.scheduler is not None:
+        schedule_threads(jobs.services.scheduler, attempt + 1)
+
+
+def schedule_threads(scheduler: Scheduler, attempt: int = 0) -> None:
+    """Complete the digest threads shortly, once the digest messages are delivered."""
+    when = datetime.now(ZoneInfo("UTC")) + THREAD_RETRY
+    scheduler.add(THREAD_JOB_ID, run_threads, DateTrigger(when), kwargs={"attempt": attempt})
+
+
 @job_source
 async def setup(scheduler: Scheduler) -> None:
     config = scheduler.jobs.services.config
@@ -103,5 +140,7 @@ async def setup(scheduler: Scheduler) -> None:
     # The cron job may fire late (event loop busy, machine asleep): `run_digest` decides
     # from the clock, so a late run within grace still posts, once.
     scheduler.add(JOB_ID, run_digest, trigger, misfire_grace_time=None)
-    # A slot missed while the bot was down: posted now if still within grace.
+    # A slot missed while the bot was down: posted now if still within grace; a thread
+    # interrupted by a stop: completed.
     await run_digest(scheduler.jobs)
+    schedule_threads(scheduler)

@@ -20,6 +20,7 @@ KIND = "signal"  # the signals' documents in the shared search index
 
 # Statuses of the curation flow.
 PROPOSED, RETAINED, PUBLISHED, DISCARDED = "proposed", "retained", "published", "discarded"
+VISIBLE = (PROPOSED, RETAINED, PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class SignalFilter:
     since: datetime | None = None
     statuses: tuple[str, ...] = (PROPOSED, RETAINED, PUBLISHED)
     author_id: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """More than the everyday search (every visible signal)?"""
+        extra = (self.category, self.nature, self.territory, self.since, self.author_id)
+        return any(v is not None for v in extra) or set(self.statuses) != set(VISIBLE)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = [Signal.status.in_(self.statuses)]
@@ -89,7 +96,12 @@ class SignalRepository(Repository):
         return signal
 
     async def reindex(self, signal: Signal) -> None:
-        await self._search.index(KIND, signal.id, search_fields(signal))
+        """Discarded signals are kept out of the index: the everyday search (visible
+        signals, no filter) then reads postings alone, without a join."""
+        if signal.status == DISCARDED:
+            await self._search.remove(KIND, signal.id)
+        else:
+            await self._search.index(KIND, signal.id, search_fields(signal))
 
     async def get(self, signal_id: int) -> Signal | None:
         return await self.session.get(Signal, signal_id)
@@ -107,10 +119,13 @@ class SignalRepository(Repository):
     async def set_status(
         self, signal: Signal, status: str, by: str | None, reason: str | None = None
     ) -> None:
+        was_discarded = signal.status == DISCARDED
         signal.status = status
         signal.status_by = by
         signal.status_reason = reason
         signal.updated_at = utcnow()
+        if was_discarded != (status == DISCARDED):
+            await self.reindex(signal)
 
     async def last_territory(self, user_id: str) -> str | None:
         """The territory of the member's latest signal (a default for the next one)."""
@@ -193,18 +208,21 @@ class SignalRepository(Repository):
         """`!signaux`: words through the shared index (filters applied inside its bounded
         read), or, without words, the latest signals matching the filters."""
         conds = flt.conditions()
-        if flt.text.strip():
-            result = await self._search.search(
-                KIND,
-                flt.text,
-                limit=limit,
-                offset=offset,
-                restrict=lambda q: q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds),
-            )
+        if flt.text.strip() and DISCARDED not in flt.statuses:
+            restrict = None
+            if flt.narrowed:
+
+                def restrict(q: Any) -> Any:
+                    return q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds)
+
+            result = await self._search.search(KIND, flt.text, limit=limit, offset=offset, restrict=restrict)
             by_id = await self.many([h.doc_id for h in result.hits])
             signals = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
             matched = {h.doc_id: h.matched for h in result.hits}
             return SignalPage(signals, result.total, result.complete, matched)
+        if flt.text.strip():  # discarded signals are not indexed: a plain match on the title
+            for word in flt.text.split():
+                conds.append(func.lower(Signal.title).contains(word.lower(), autoescape=True))
         total = int(await self.session.scalar(select(func.count()).select_from(Signal).where(*conds)) or 0)
         rows = await self.session.scalars(
             select(Signal)

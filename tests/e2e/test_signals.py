@@ -111,7 +111,8 @@ async def test_digest_once_late_within_grace_and_not_again_after_restart(start_b
 
     bot = await start_bot(clock=clock)
     dora: TestUser = await user("dora")
-    room = await room_with_bot(dora, bot)
+    eve: TestUser = await user("eve")
+    room = await room_with_bot(dora, bot, eve)
     mark = dora.mark()
     await dora.send(
         room, "!signal Canicule précoce à Montpellier | https://exemple.fr/canicule | 38 °C en mai"
@@ -127,6 +128,20 @@ async def test_digest_once_late_within_grace_and_not_again_after_restart(start_b
     assert nb(posted.body).startswith(f"📡 Signaux faibles — digest de la semaine {week}")
     assert "Canicule précoce à Montpellier" in posted.body
     assert '<a href="https://exemple.fr/canicule">' in posted.content["formatted_body"]
+    # Each signal follows in the digest's thread; a 👍 on its line supports it.
+    line = await eve.wait_for(
+        lambda s: (
+            s.sender == bot.user_id
+            and (s.content.get("m.relates_to") or {}).get("rel_type") == "m.thread"
+            and (s.content.get("m.relates_to") or {}).get("event_id") == posted.event_id
+        )
+    )
+    assert "Canicule précoce à Montpellier" in line.body and "#1" in line.body
+    await eve.react(room, line.event_id, "👍")
+    mark_eve = eve.mark()
+    await eve.send(room, "!signal 1")
+    shown = await eve.wait_message(sender=bot.user_id, since=mark_eve, contains="soutien")
+    assert "👍 1 soutien" in nb(shown.body) and "publié dans le digest" in shown.body
     # The job itself, run again (as the cron trigger would): nothing more.
     await run_digest(bot.app.scheduler.jobs)
     await bot.idle()
@@ -136,10 +151,16 @@ async def test_digest_once_late_within_grace_and_not_again_after_restart(start_b
     bot = await start_bot(account=bot.account, db_url=bot.db_url, clock=clock, digest=digest)  # type: ignore[attr-defined]
     mark2 = dora.mark()
     await dora.send(room, "!digest publier")  # the room's creator is an animator
-    refused = await dora.wait_message(sender=bot.user_id, since=mark2)
-    assert "déjà publié" in refused.body
+    await dora.wait_message(sender=bot.user_id, since=mark2, contains="déjà publié")
+    await dora.quiet(sender=bot.user_id, since=mark2, seconds=1)
     digests = [m for m in dora.messages(sender=bot.user_id, since=mark) if "digest de la semaine" in m.body]
     assert len(digests) == 1
+    threads = [
+        m
+        for m in dora.messages(sender=bot.user_id, since=mark)
+        if (m.content.get("m.relates_to") or {}).get("rel_type") == "m.thread"
+    ]
+    assert len(threads) == 1  # the thread's line, once, even after the restart
     await bot.stop()
 
     # Past the grace (the next day), a bot starting posts nothing for that slot.

@@ -411,3 +411,33 @@ async def test_erase_member(db: Database, keep: bool) -> None:
         else:
             assert kept is None and comments == []
             assert (await repos.signals.find(sg.SignalFilter(text="assureurs"))).signals == []
+
+
+async def test_digest_thread_lines_once_the_digest_is_delivered(db: Database) -> None:
+    from bot.scheduler import JobContext
+    from schedules.digest import complete_threads
+
+    rooms = ["!a:example.org"]
+    svc = services(MONDAY, digest={"rooms": rooms})
+    async with db.unit() as repos:
+        await _signal(repos, "Premier", MONDAY - timedelta(days=2), support=2)
+        await _signal(repos, "Second", MONDAY - timedelta(days=1))
+        await repos.commit()
+    async with db.unit() as repos:
+        await dg.publish(await ctx(repos, svc=svc), "2026-W49", rooms=rooms)
+        await repos.commit()
+    jobs = JobContext(svc, db, lambda: None)
+    assert await complete_threads(jobs) is True  # the digest message is not delivered yet
+    async with db.unit() as repos:
+        assert len(await queued(repos)) == 1
+        repos.session.add(SentEvent(event_id="$digest", room_id=rooms[0], tag="digest:1"))
+        await repos.commit()
+    assert await complete_threads(jobs) is False
+    assert await complete_threads(jobs) is False  # idempotent
+    async with db.unit() as repos:
+        lines = (await queued(repos))[1:]
+    assert [(m["tag"], m["m.relates_to"]["rel_type"], m["m.relates_to"]["event_id"]) for m in lines] == [
+        ("signal:1", "m.thread", "$digest"),
+        ("signal:2", "m.thread", "$digest"),
+    ]
+    assert plain(lines[0]["body"]).startswith("Premier — 👍 2")
