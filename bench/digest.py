@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -45,7 +45,9 @@ from bot.roles import Role
 from commands import digest as dg
 from commands.signal_parsing import CATEGORIES, NATURES
 from storage.db import Database, normalize_url
+from storage.models.search import SearchTerm, SearchVariant, SearchVocab
 from storage.models.signals import Signal
+from storage.repositories.search import MIN_TYPO, deletions, terms_of
 from storage.repositories.signals import KIND, SignalFilter, search_fields
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -152,17 +154,31 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
 
 
 class Corpus:
-    """Text shaped like real writing: words follow Zipf's law (a few very frequent, most
-    rare), 40 % of them from the climate vocabulary the queries use."""
+    """Generated text. « realistic »: one vocabulary of 20 000 words following Zipf's law,
+    the climate words the queries use spread over ranks 20 to 3 000 (so « sécheresse » is
+    in a few percent of the signals, as in a real archive). « dense »: 40 % of all words
+    from the climate list alone, so every query word is in nearly every signal — the
+    worst case for an inverted index (each query hits the read bound)."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, kind: str = "realistic") -> None:
         self.rng = rng
+        self.kind = kind
         self.domain = list(WORDS)
         self.filler = _vocabulary(rng, 20_000)
-        self.domain_cum = _zipf_cumulative(len(self.domain))
-        self.filler_cum = _zipf_cumulative(len(self.filler))
+        if kind == "dense":
+            self.domain_cum = _zipf_cumulative(len(self.domain))
+            self.filler_cum = _zipf_cumulative(len(self.filler))
+        else:
+            ranks = sorted(rng.sample(range(20, 3000), len(self.domain)))
+            merged = list(self.filler)
+            for rank, word in zip(ranks, rng.sample(self.domain, len(self.domain)), strict=True):
+                merged.insert(rank, word)
+            self.merged = merged
+            self.merged_cum = _zipf_cumulative(len(merged))
 
     def sentence(self, n: int) -> str:
+        if self.kind != "dense":
+            return " ".join(self.rng.choices(self.merged, cum_weights=self.merged_cum, k=n))
         k = sum(1 for _ in range(n) if self.rng.random() < 0.4)
         words = self.rng.choices(self.domain, cum_weights=self.domain_cum, k=k)
         words += self.rng.choices(self.filler, cum_weights=self.filler_cum, k=n - k)
@@ -178,8 +194,8 @@ def _zipf_cumulative(n: int) -> list[float]:
     return out
 
 
-def _rows(total: int, in_week: int, rng: random.Random) -> tuple[list[dict[str, Any]], Corpus]:
-    corpus = Corpus(rng)
+def _rows(total: int, in_week: int, rng: random.Random, kind: str) -> tuple[list[dict[str, Any]], Corpus]:
+    corpus = Corpus(rng, kind)
     rows = []
     for i in range(1, total + 1):
         recent = i > total - in_week
@@ -221,42 +237,72 @@ def _rows(total: int, in_week: int, rng: random.Random) -> tuple[list[dict[str, 
     return rows, corpus
 
 
-async def _fill(db: Database, total: int, in_week: int) -> float:
+async def _fill(db: Database, total: int, in_week: int, kind: str) -> float:
+    """Store the signals, and write the index rows `index_many` would write (same terms,
+    weights, vocabulary counts and typo variants, from the same functions), in bulk:
+    the benchmark measures reading, and per-signal indexing of 100 000 signals would take
+    most of an hour here. A check at the end compares with `index_many` on a sample."""
     rng = random.Random(42)
-    rows, corpus = _rows(total, in_week, rng)
+    rows, _ = _rows(total, in_week, rng, kind)
     started = time.perf_counter()
-    # Bulk loading only: let the index meet the whole vocabulary in small batches first
-    # (one statement per batch must stay under SQLite's bound on parameters); everyday
-    # use indexes one signal at a time.
-    vocabulary = [*corpus.domain, *corpus.filler]
-    for i in range(0, len(vocabulary), 500):
-        async with db.unit() as repos:
-            await repos.search.index(KIND, -1, [(" ".join(vocabulary[i : i + 500]), 1)])
-            await repos.search.remove(KIND, -1)
-            await repos.commit()
-    chunk = 5000
-    for i in range(0, len(rows), chunk):
-        part = rows[i : i + chunk]
-        async with db.unit() as repos:
-            await repos.session.execute(insert(Signal), part)
-            docs = {
-                r["id"]: search_fields(
-                    Signal(**{k: r[k] for k in ("title", "tags", "observation", "why", "territory")})
-                )
-                for r in part
-            }
-            await repos.search.index_many(KIND, docs)
-            await repos.commit()
-        print(f"  … {min(i + chunk, total):>7} signals stored and indexed", end="\r", flush=True)
-    if not db.is_sqlite:
-        async with db.engine.begin() as conn:
+    postings: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    for r in rows:
+        weights: dict[str, int] = {}
+        doc = Signal(**{k: r[k] for k in ("title", "tags", "observation", "why", "territory")})
+        for text_, weight in search_fields(doc):
+            for term in terms_of(text_ or ""):
+                weights[term] = max(weights.get(term, 0), weight)
+        for term, weight in weights.items():
+            postings.append({"kind": KIND, "term": term, "doc_id": r["id"], "weight": weight})
+            counts[term] = counts.get(term, 0) + 1
+    vocab = [{"kind": KIND, "term": t, "doc_count": n} for t, n in counts.items()]
+    variants = {(v, t) for t in counts if len(t) >= MIN_TYPO for v in deletions(t)}
+    variant_rows = [{"kind": KIND, "variant": v, "term": t} for v, t in variants]
+    chunk = 20_000
+    for table, table_rows in (
+        (Signal.__table__, rows),
+        (SearchTerm.__table__, postings),
+        (SearchVocab.__table__, vocab),
+        (SearchVariant.__table__, variant_rows),
+    ):
+        for i in range(0, len(table_rows), chunk):
+            async with db.unit() as repos:
+                part = table_rows[i : i + chunk]
+                if table is Signal.__table__:
+                    await repos.session.execute(insert(Signal), part)
+                else:
+                    await repos.search.bulk_insert(table, part)  # type: ignore[arg-type]
+                await repos.commit()
+        print(f"  … {table.name}: {len(table_rows)} rows", flush=True)  # type: ignore[attr-defined]
+    async with db.engine.begin() as conn:
+        if not db.is_sqlite:
             await conn.execute(text("SELECT setval('signals_id_seq', (SELECT max(id) FROM signals))"))
-            await conn.execute(text("ANALYZE"))
-    else:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("ANALYZE"))
-    print()
-    return time.perf_counter() - started
+        await conn.execute(text("ANALYZE"))
+    elapsed = time.perf_counter() - started
+    await _check_index(db, rows[:50])
+    return elapsed
+
+
+async def _check_index(db: Database, sample: list[dict[str, Any]]) -> None:
+    """The bulk rows equal what `index_many` writes: reindex a sample, compare."""
+
+    async def postings_of(ids: list[int]) -> set[tuple[Any, ...]]:
+        async with db.unit() as repos:
+            result = await repos.session.execute(
+                select(SearchTerm.doc_id, SearchTerm.term, SearchTerm.weight).where(
+                    SearchTerm.kind == KIND, SearchTerm.doc_id.in_(ids)
+                )
+            )
+            return {tuple(row) for row in result}
+
+    ids = [r["id"] for r in sample]
+    before = await postings_of(ids)
+    async with db.unit() as repos:
+        signals = await repos.signals.many(ids)
+        await repos.search.index_many(KIND, {i: search_fields(s) for i, s in signals.items()})
+        await repos.commit()
+    assert await postings_of(ids) == before, "bulk index differs from index_many"
 
 
 async def _digest_ms(db: Database, services: Services, repeat: int) -> tuple[float, int, int]:
@@ -307,8 +353,8 @@ async def _run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str
     await db.migrate()
     total = max(int(args.total * args.scale), 10)
     in_week = max(int(args.week * args.scale), 1)
-    print(f"[{name}] filling {total} signals ({in_week} in the week)…")
-    fill = await _fill(db, total, in_week)
+    print(f"[{name}] filling {total} signals ({in_week} in the week), {args.corpus} corpus…")
+    fill = await _fill(db, total, in_week, args.corpus)
     print(f"[{name}] stored and indexed in {fill:.1f} s")
     services = _services(args.max_items)
     digest_ms, shown, period = await _digest_ms(db, services, args.repeat)
@@ -351,6 +397,9 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="digest builds timed")
     parser.add_argument("--max-items", type=int, default=8)
     parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument(
+        "--corpus", choices=["realistic", "dense"], default="realistic", help="how frequent query words are"
+    )
     parser.add_argument("--postgres", default=DEFAULT_PG, help="PostgreSQL server (a database is created)")
     args = parser.parse_args()
     load_features()

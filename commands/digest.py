@@ -365,7 +365,7 @@ async def preview(ctx: Context) -> Reply:
     if not upcoming.items:
         key = "digest.preview_empty_call" if cfg.empty_week == "appel" else "digest.preview_empty_nothing"
         return Reply(rich=head + Rich("\n", "<br>") + ctx.rich(key))
-    body = render(ctx.tr, ctx, upcoming, week=iso_week(when.date()), preview=True)
+    body = render(ctx.tr, ctx, upcoming, week=iso_week(when.date()))
     return Reply(rich=head + Rich("\n\n", "<br>") + body)
 
 

@@ -626,7 +626,7 @@ def _parse_tags(raw: str, ctx: Context, data: dict[str, Any]) -> list[str]:
     return sp.parse_tags(raw)
 
 
-def _options(kind: str, allowed: list[str] | None = None) -> Any:
+def _options(kind: str) -> Any:
     def params(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         names = labels(ctx, kind)
         codes = allowed_codes(ctx) if kind == "categories" else list(names)
