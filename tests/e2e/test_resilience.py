@@ -174,3 +174,20 @@ async def test_rate_limited_replies_all_arrive_in_order(
         app.request_stop()
         await task
         await alice.stop()
+
+
+async def test_stop_finishes_the_command_in_hand_and_restart_repeats_nothing(
+    start_bot: BotStarter, user
+) -> None:
+    bot = await start_bot()
+    alice: TestUser = await user("alice")
+    room = await _room_with_bot(alice, bot)
+    mark = alice.mark()
+    slow = await alice.send(room, "!test-lent 2")
+    await asyncio.sleep(1)  # the command is being handled
+    await bot.stop()  # as on SIGTERM
+    await alice.wait_for(lambda s: bool(_replies_to([s], [slow])), since=mark)
+    bot2 = await start_bot(account=bot.account, db_url=bot.db_url)  # type: ignore[attr-defined]
+    await bot2.idle()
+    replies = await alice.quiet(sender=bot.user_id, since=mark, seconds=2)
+    assert _replies_to(replies, [slow]) == [slow]  # answered once, before the stop
