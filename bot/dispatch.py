@@ -176,6 +176,7 @@ class Dispatcher:
             is_direct=self.services.rooms.is_direct(room_id),
             locale=await self.services.locale_of(repos, sender),
             prefix=self.config.bot.prefixes[0],
+            thread_root=_thread_root(event),
         )
 
     async def _fail(self, event: dict[str, Any], err: UserError | None, ref: str | None) -> None:
@@ -304,7 +305,14 @@ class Dispatcher:
         if reply.in_dm and not ctx.is_direct:
             await ctx.send(reply, to_user=ctx.sender)
             return
-        await ctx.send(reply, reply_to=None if ctx.is_direct else ctx.event_id)
+        await ctx.send(reply, reply_to=None if ctx.is_direct else ctx.event_id, thread_root=ctx.thread_root)
+
+
+def _thread_root(event: dict[str, Any]) -> str | None:
+    relation = (event.get("content") or {}).get("m.relates_to") or {}
+    if relation.get("rel_type") == "m.thread" and relation.get("event_id"):
+        return str(relation["event_id"])
+    return None
 
 
 def _member_change(event: dict[str, Any]) -> MemberChange:

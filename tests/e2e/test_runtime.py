@@ -109,3 +109,18 @@ async def test_restart_answers_missed_commands_once(start_bot: BotStarter, user)
     assert "français" in reply.body
     extra = await carol.quiet(sender=bot2.user_id, since=mark, seconds=2)
     assert len(extra) == 1, [m.body for m in extra]  # the missed one, and not the earlier !ping
+
+
+async def test_command_in_a_thread_is_answered_in_the_thread(start_bot: BotStarter, user) -> None:
+    bot = await start_bot()
+    alice: TestUser = await user("alice")
+    room = await _room_with_bot(alice, bot)
+    root = await alice.send(room, "Sujet : prochaine rencontre")
+    mark = alice.mark()
+    asked = await alice.send(
+        room, "!ping", extra={"m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+    )
+    reply = await alice.wait_message(sender=bot.user_id, since=mark)
+    relation = reply.content["m.relates_to"]
+    assert relation["rel_type"] == "m.thread" and relation["event_id"] == root
+    assert relation["m.in_reply_to"]["event_id"] == asked
