@@ -166,7 +166,10 @@ class MatrixClient:
 
     # --- rooms --------------------------------------------------------------------
     async def join(self, room_id: str) -> bool:
-        resp = await self.nio.join(room_id)
+        try:
+            resp = await self.nio.join(room_id)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"join {room_id}: {type(exc).__name__}: {exc}") from exc
         if isinstance(resp, JoinError):
             log.warning("could not join %s: %s", room_id, resp)
             return False
@@ -182,7 +185,10 @@ class MatrixClient:
             )
             resp = await self.raw("GET", path)
             return resp if isinstance(resp, dict) and "errcode" not in resp else None
-        result = await self.nio.room_get_state_event(room_id, event_type, state_key)
+        try:
+            result = await self.nio.room_get_state_event(room_id, event_type, state_key)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"state of {room_id}: {type(exc).__name__}: {exc}") from exc
         if isinstance(result, RoomGetStateEventResponse):
             return result.content
         if isinstance(result, ErrorResponse) and result.status_code == "M_NOT_FOUND":

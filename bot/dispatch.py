@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import conversations
 from bot.arguments import parse_arguments
+from bot.client import TransientError
 from bot.context import Context, Reply, Services
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
@@ -27,6 +28,8 @@ from bot.roles import Role
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5  # a handler meeting a homeserver outage is tried again, then answered
 
 Join = Callable[[str], Any]
 
@@ -54,6 +57,7 @@ class Dispatcher:
         # who are the members?); events queued before wait behind it, in order.
         self._gate = asyncio.Event()
         self.handled = 0
+        self._retries: dict[str, int] = {}
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -156,6 +160,19 @@ class Dispatcher:
                 await repos.commit()
         except UserError as err:
             await self._fail(event, err, None)
+        except TransientError as exc:
+            # The homeserver did not answer a call the handler made: nothing was
+            # committed, so the event is simply handled again a little later.
+            tries = self._retries.get(event_id, 0) + 1
+            self._retries[event_id] = tries
+            if tries <= MAX_RETRIES:
+                delay = min(2.0**tries, 60.0)
+                log.warning("%s: homeserver unavailable (%s); retry in %.0f s", event_id, exc, delay)
+                asyncio.get_running_loop().call_later(delay, self.submit, [event])
+            else:
+                ref = error_reference()
+                log.error("giving up on %s after %d tries (réf. %s): %s", event_id, tries, ref, exc)
+                await self._fail(event, None, ref)
         except Exception:
             ref = error_reference()
             log.exception("error handling %s %s (réf. %s)", event.get("type"), event_id, ref)
