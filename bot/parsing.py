@@ -13,11 +13,12 @@ import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 from bot.text import fold
 
 _NAME = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
-_MATRIX_TO = re.compile(r"^https://matrix\.to/#/(@[^/?]+)")
+_MATRIX_TO = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)", re.IGNORECASE)
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 
 
@@ -54,7 +55,8 @@ class _HtmlToText(HTMLParser):
         elif tag == "a":
             href = dict(attrs).get("href") or ""
             m = _MATRIX_TO.match(href)
-            user = html.unescape(m.group(1)).replace("%40", "@").replace("%3A", ":") if m else None
+            # Some clients percent-encode the ID (`%40alice%3Aexample.org`).
+            user = unquote(html.unescape(m.group(1))) if m else None
             self._link.append(user)
             if user and not self._skip:
                 self.parts.append(user)
