@@ -106,7 +106,16 @@ def extract_command(
     for mention in (bot_user_id, *bot_names):
         if mention and rest.casefold().startswith(mention.casefold()):
             after = rest[len(mention) :]
-            if not after or after[0] in ":, \t\n":
+            # The Matrix ID is an explicit mention; a bare name is addressing only as
+            # « OASIS: aide », « OASIS, aide » or « OASIS !aide », so that « OASIS organise
+            # un atelier » (people talking about the network) is not taken for a command.
+            explicit = mention == bot_user_id
+            next_text = after.lstrip(" \t")
+            if (
+                not after
+                or next_text[:1] in (":", ",")
+                or (after[0].isspace() and (explicit or next_text.startswith(prefixes)))
+            ):
                 rest = after.lstrip(":, \t\n")
                 addressed = True
                 break
