@@ -227,7 +227,7 @@ def parse_config(data: dict[str, Any]) -> Config:
                     name,
                     "unknown_section",
                     f"unknown section [{name}]",
-                    {"value": name, "choices": ", ".join(sorted(sections))},
+                    {"value": name, "choices": ", ".join([*CORE_SECTIONS, *sorted(sections)])},
                 )
             )
             continue
