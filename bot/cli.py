@@ -54,11 +54,7 @@ def _problem_text(problem: ConfigProblem, lang: str) -> str:
     if "expected" in params:
         params["expected"] = str(params["expected"])
     text = tr.t(key, **params) if tr.has(key) else tr.t("config.errors.generic", message=problem.message)
-    return (
-        f"  - {problem.key or '(fichier)'} : {text}"
-        if lang == "fr"
-        else f"  - {problem.key or '(file)'}: {text}"
-    )
+    return tr.t("config.problem", field=problem.key or tr.t("config.whole_file"), text=text)
 
 
 def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:

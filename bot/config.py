@@ -227,7 +227,7 @@ def parse_config(data: dict[str, Any]) -> Config:
                     name,
                     "unknown_section",
                     f"unknown section [{name}]",
-                    {"value": name, "choices": ", ".join(sorted(sections))},
+                    {"value": name, "choices": ", ".join([*CORE_SECTIONS, *sorted(sections)])},
                 )
             )
             continue
@@ -240,7 +240,10 @@ def parse_config(data: dict[str, Any]) -> Config:
         config = Config.model_validate({**core, "features": features})
     except ValidationError as exc:
         problems.extend(_problems(exc))
-    if config is not None and not config.matrix.password and not config.matrix.access_token:
+    # Checked on the raw section, so it is reported with the other problems rather than
+    # only once they are fixed.
+    matrix = core.get("matrix")
+    if isinstance(matrix, dict) and not matrix.get("password") and not matrix.get("access_token"):
         problems.append(ConfigProblem("matrix.password", "no_credentials", "no password or token", {}))
     if problems or config is None:
         raise ConfigError(problems)

@@ -97,13 +97,31 @@ def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
     return roundtrip if roundtrip.replace(tzinfo=None) != naive else aware
 
 
+class _NoSuchDate(Exception):
+    """A date written in a form we read, that does not exist (« 32/13 », « 31 juin »):
+    the answer is None, not whatever dateparser would make of it."""
+
+
 def _year_for(month: int, day: int, now: datetime, prefer: Prefer) -> int:
-    candidate = date(now.year, month, day)
-    if prefer == "future" and candidate < now.date():
-        return now.year + 1
-    if prefer == "past" and candidate > now.date():
-        return now.year - 1
-    return now.year
+    """The nearest year, in the preferred direction, in which this day exists (29
+    February included)."""
+    step = 1 if prefer == "future" else -1
+    year = now.year
+    for _ in range(9):  # a 29 February comes at least once every 8 years
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and (
+            candidate >= now.date() if prefer == "future" else candidate <= now.date()
+        ):
+            return year
+        year += step
+    raise _NoSuchDate
+
+
+def _existing(y: int, m: int, d: int) -> date:
+    found = _safe_date(y, m, d)
+    if found is None:
+        raise _NoSuchDate
+    return found
 
 
 def parse_datetime(
@@ -124,7 +142,10 @@ def parse_datetime(
             return None
         at = time(hour, minute)
         s = (s[: m.start()] + " " + s[m.end() :]).strip()
-    day = _parse_day(s, now, prefer)
+    try:
+        day = _parse_day(s, now, prefer)
+    except _NoSuchDate:
+        return None
     if day is None:
         if at is not None and not _FILLER.sub("", s).strip():
             day = now.date() if prefer == "past" or at > now.time() else now.date() + timedelta(1)
@@ -146,15 +167,14 @@ def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
     if joined in _RELATIVE_DAYS:
         return now.date() + timedelta(days=_RELATIVE_DAYS[joined])
     if m := _ISO_DATE.fullmatch(joined):
-        return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return _existing(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if m := _NUMERIC_DATE.fullmatch(joined):
         d, mo = int(m.group(1)), int(m.group(2))
         if m.group(3):
             y = int(m.group(3))
-            return _safe_date(y + 2000 if y < 100 else y, mo, d)
-        if _safe_date(now.year, mo, d) is None:
-            return None
-        return _safe_date(_year_for(mo, d, now, prefer), mo, d)
+            return _existing(y + 2000 if y < 100 else y, mo, d)
+        _existing(2024, mo, d)  # 2024: a leap year, accepts 29/02
+        return _existing(_year_for(mo, d, now, prefer), mo, d)
     words = joined.split()
     if words[0] in _WEEKDAYS:
         # « mardi 16 décembre »: the written date decides, the weekday is decoration.
@@ -174,11 +194,9 @@ def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
             return None
         d = int(m.group(1))
         if m.group(3):
-            return _safe_date(int(m.group(3)), month, d)
-        if _safe_date(2024, month, d) is None:  # 2024: leap year, accepts 29/02
-            return None
-        year = _year_for(month, d, now, prefer) if _safe_date(now.year, month, d) else now.year
-        return _safe_date(year, month, d)
+            return _existing(int(m.group(3)), month, d)
+        _existing(2024, month, d)  # 2024: a leap year, accepts 29 février
+        return _existing(_year_for(month, d, now, prefer), month, d)
     return None
 
 

@@ -86,11 +86,13 @@ class Command:
                 hidden=hidden,
                 direct_only=self.direct_only,
             )
+            # Check every name before registering any, so a refused declaration leaves
+            # nothing half-registered.
             for n in cmd.names:
-                key = fold(n)
-                if key in self.subcommands:
+                if fold(n) in self.subcommands:
                     raise ValueError(f"subcommand {n!r} of {self.name!r} declared twice")
-                self.subcommands[key] = cmd
+            for n in cmd.names:
+                self.subcommands[fold(n)] = cmd
             return cmd
 
         return register
@@ -180,11 +182,14 @@ class Registry:
     personal_data: list[PersonalDataSource] = field(default_factory=list)
 
     def add(self, cmd: Command) -> None:
+        # Check every name before registering any, so a refused declaration leaves
+        # nothing half-registered.
         for n in cmd.names:
             key = fold(n)
             if key in self.commands and self.commands[key] is not cmd:
                 raise ValueError(f"command name {n!r} declared twice")
-            self.commands[key] = cmd
+        for n in cmd.names:
+            self.commands[fold(n)] = cmd
 
     def find(self, name: str) -> Command | None:
         return self.commands.get(fold(name))
