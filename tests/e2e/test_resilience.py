@@ -191,3 +191,19 @@ async def test_stop_finishes_the_command_in_hand_and_restart_repeats_nothing(
     await bot2.idle()
     replies = await alice.quiet(sender=bot.user_id, since=mark, seconds=2)
     assert _replies_to(replies, [slow]) == [slow]  # answered once, before the stop
+
+
+async def test_kicked_from_a_room_goes_on_elsewhere(
+    start_bot: BotStarter, user, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="bot.sync")
+    bot = await start_bot()
+    alice: TestUser = await user("alice")
+    first = await _room_with_bot(alice, bot)
+    second = await _room_with_bot(alice, bot)
+    await alice.client.room_kick(first, bot.user_id, reason="test")
+    mark = alice.mark()
+    await alice.send(second, "!ping")
+    reply = await alice.wait_message(sender=bot.user_id, since=mark)
+    assert reply.room_id == second
+    assert f"no longer in room {first} (kicked by {alice.user_id})" in caplog.text
