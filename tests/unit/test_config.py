@@ -128,7 +128,7 @@ def test_access_token_instead_of_password(tmp_path: Path) -> None:
 def test_config_is_frozen(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, MINIMAL), environ={})
     with pytest.raises(ValueError):
-        cfg.bot.language = "en"  # type: ignore[misc]
+        cfg.bot.language = "en"
 
 
 # --- each kind of problem ---------------------------------------------------------

@@ -351,7 +351,8 @@ def test_wants(bot: Harness) -> None:
     assert wants(DM, message("bonjour"))
     assert not wants(ROOM, message("bonjour"))
     assert not wants(ROOM, message("!ping", msgtype="m.notice"))  # other bots' output
-    edit = message("!ping", **{"m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}})
+    edit = message("!ping")
+    edit["content"]["m.relates_to"] = {"rel_type": "m.replace", "event_id": "$x"}
     assert not wants(ROOM, edit)
     assert wants(ROOM, {"type": "m.room.member", "event_id": "$m", "content": {}})  # a hook exists
     assert not wants(ROOM, {"type": "m.reaction", "event_id": "$r", "content": {}})  # no hook
