@@ -20,7 +20,10 @@ from pydantic_core import PydanticCustomError
 from bot.i18n import LOCALES
 
 USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
-ROOM_ID = re.compile(r"^[!#][^:\s]+:[^\s]+$")
+# `!opaque:server`, or `!opaque` alone in room version 12 (the ID is a hash of the create
+# event), the default on recent Synapse. Aliases (`#name:server`) are not room IDs: the bot
+# compares these with the IDs of the rooms it is in.
+ROOM_ID = re.compile(r"^![^:\s]+(?::[^\s]+)?$")
 
 # Environment variables that override a key (secrets stay out of the file).
 ENV_OVERRIDES = {
