@@ -360,6 +360,15 @@ def test_wants(bot: Harness) -> None:
     assert not wants(ROOM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
 
 
+async def test_only_configured_rooms_are_served(db: Database, catalog: Catalog, calls: Calls) -> None:
+    bot = Harness(db, catalog, calls, rooms=[OTHER_ROOM])
+    wants = bot.dispatcher.wants
+    assert not wants(ROOM, message("!ping"))
+    assert not wants(ROOM, {"type": "m.room.member", "event_id": "$m", "content": {}})
+    assert wants(OTHER_ROOM, message("!ping", room=OTHER_ROOM))
+    assert wants(DM, message("ping", room=DM))  # direct chats are always served
+
+
 # --- unknown commands -------------------------------------------------------------
 
 
