@@ -266,7 +266,11 @@ def _problems(exc: ValidationError, prefix: str = "") -> list[ConfigProblem]:
 
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
     """Read, apply environment overrides, validate. Raises ConfigError or OSError."""
-    text = Path(path).read_text(encoding="utf-8")
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem("", "encoding", str(exc), {"detail": str(exc)})]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
