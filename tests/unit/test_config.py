@@ -229,6 +229,21 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
     assert "line 1" in p.context["detail"]
 
 
+def test_utf8_bom_is_tolerated(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_config(path, environ={}).matrix.user_id == "@oasis:example.org"
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace("oasis", "oasisé").encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    (p,) = info.value.problems
+    assert (p.key, p.error_type) == ("", "encoding")
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = '[matrix]\nuser_id = "x"\n[bot]\nlanguage = "de"\ntimezone = "Nowhere"\n[oops]\n'
     keys = {p.key for p in problems(text, tmp_path)}
@@ -324,6 +339,22 @@ def test_report_of_a_valid_config(tmp_path: Path) -> None:
         "https://matrix.example.org, base db.example.org/oasis."
     )
     assert "pw" not in out  # the database password is not printed
+
+
+def test_report_of_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    folder = tmp_path / "config.toml"
+    folder.mkdir()
+    config, out = report_config(str(folder))
+    assert config is None
+    assert out.startswith(f"Impossible de lire {folder}{NBSP}: ")
+
+
+def test_report_of_a_file_not_in_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace("oasis", "oasisé").encode("latin-1"))
+    config, out = report_config(str(path))
+    assert config is None
+    assert "n'est pas en UTF-8" in out.splitlines()[1]
 
 
 def test_report_of_a_missing_file(tmp_path: Path) -> None:
