@@ -85,7 +85,8 @@ _RELATIVE_DAYS = {
 _TIME = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b(?!\s*/)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?\b")
+# No trailing \b: « 15 déc. » ends on the abbreviation's dot (only used with fullmatch).
+_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 _FILLER = re.compile(r"\b(le|a|at|on|the|de|du|vers)\b")
 
 
