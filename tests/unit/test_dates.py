@@ -98,6 +98,26 @@ def test_now_in_utc_is_read_in_its_own_zone() -> None:
     assert result == datetime(2025, 12, 11, 10, 0, tzinfo=ZoneInfo("UTC"))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15 déc.", at(2025, 12, 15)),
+        ("5 janv.", at(2026, 1, 5)),
+        ("1er fév. à 9h", at(2026, 2, 1, 9)),
+        ("mardi 16 déc.", at(2025, 12, 16)),
+        ("30 sept. 2026", at(2026, 9, 30)),
+    ],
+)
+def test_abbreviated_months_need_no_fallback(
+    text: str, expected: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fallback(*args: object) -> None:
+        raise AssertionError(f"dateparser used for {text!r}")
+
+    monkeypatch.setattr("bot.dates._fallback", no_fallback)
+    assert parse_datetime(text, NOW) == expected
+
+
 # --- dateparser fallback ----------------------------------------------------------
 
 
