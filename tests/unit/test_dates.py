@@ -33,6 +33,9 @@ def test_frozen_now_is_a_wednesday() -> None:
         ("mardi 14h", at(2025, 12, 16, 14)),
         ("mercredi prochain", at(2025, 12, 17)),  # today's weekday: a week later
         ("mercredi", at(2025, 12, 10)),  # today's weekday, without « prochain »: today
+        ("mercredi 16h", at(2025, 12, 10, 16)),  # today, still to come
+        ("mercredi 14h", at(2025, 12, 17, 14)),  # today's weekday, time past: next week
+        ("mercredi 15h", at(2025, 12, 17, 15)),  # exactly now counts as past, like « 15h »
         ("lundi", at(2025, 12, 15)),
         ("16/12 à 9h30", at(2025, 12, 16, 9, 30)),
         ("16/12 9:30", at(2025, 12, 16, 9, 30)),
@@ -69,6 +72,8 @@ def test_parse_future(text: str, expected: datetime) -> None:
         ("mardi dernier", at(2025, 12, 9)),
         ("mercredi dernier", at(2025, 12, 3)),
         ("mercredi", at(2025, 12, 10)),
+        ("mercredi 14h", at(2025, 12, 10, 14)),
+        ("mercredi 16h", at(2025, 12, 3, 16)),  # not yet today: last week
         ("16/12", at(2024, 12, 16)),
         ("1er décembre", at(2025, 12, 1)),
         ("le 3 mars", at(2025, 3, 3)),
