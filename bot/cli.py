@@ -65,6 +65,8 @@ def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
         return None, tr.t("config.file_missing", path=path)
     try:
         config = load_config(path)
+    except OSError as exc:  # a directory, no permission…
+        return None, tr.t("config.unreadable", path=path, detail=exc.strerror or type(exc).__name__)
     except ConfigError as err:
         lines = [tr.t("config.problems", n=len(err.problems), path=path)]
         lines += [_problem_text(p, lang) for p in err.problems]

@@ -85,7 +85,8 @@ _RELATIVE_DAYS = {
 _TIME = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b(?!\s*/)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?\b")
+# No trailing \b: « 15 déc. » ends on the abbreviation's dot (only used with fullmatch).
+_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 _FILLER = re.compile(r"\b(le|a|at|on|the|de|du|vers)\b")
 
 
@@ -143,7 +144,7 @@ def parse_datetime(
         at = time(hour, minute)
         s = (s[: m.start()] + " " + s[m.end() :]).strip()
     try:
-        day = _parse_day(s, now, prefer)
+        day = _parse_day(s, now, prefer, at)
     except _NoSuchDate:
         return None
     if day is None:
@@ -159,7 +160,7 @@ def parse_date(text: str, now: datetime, *, prefer: Prefer = "past") -> date | N
     return moment.date() if moment else None
 
 
-def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
+def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) -> date | None:
     rest = _FILLER.sub(" ", s).split()
     joined = " ".join(rest)
     if not joined:
@@ -179,14 +180,21 @@ def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
     if words[0] in _WEEKDAYS:
         # « mardi 16 décembre »: the written date decides, the weekday is decoration.
         if len(words) > 1 and words[1] not in ("prochain", "next", "dernier", "last"):
-            return _parse_day(" ".join(words[1:]), now, prefer)
+            return _parse_day(" ".join(words[1:]), now, prefer, at)
         delta = (_WEEKDAYS[words[0]] - now.weekday()) % 7
         if len(words) > 1 and words[1] in ("dernier", "last"):
             return now.date() - timedelta(days=(7 - delta) % 7 or 7)
         if len(words) > 1 and words[1] in ("prochain", "next"):
             return now.date() + timedelta(days=delta or 7)
+        # Today's weekday with a time already past (or, preferring the past, still to
+        # come) means the one a week away: « mercredi 14h » said on a Wednesday at 15 h.
         if prefer == "past":
-            return now.date() - timedelta(days=(7 - delta) % 7)
+            back = (7 - delta) % 7
+            if back == 0 and at is not None and at > now.time():
+                back = 7
+            return now.date() - timedelta(days=back)
+        if delta == 0 and at is not None and at <= now.time():
+            delta = 7
         return now.date() + timedelta(days=delta)
     if m := _WRITTEN_DATE.fullmatch(joined):
         month = _MONTHS.get(m.group(2))

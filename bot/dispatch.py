@@ -68,6 +68,9 @@ class Dispatcher:
         etype = event.get("type", "")
         if etype not in self._wanted:
             return False
+        served = self.config.bot.rooms
+        if served and room_id not in served and not self.services.rooms.is_direct(room_id):
+            return False  # a room the bot is in but was not configured to serve
         if etype == "m.room.encrypted":
             return self.services.rooms.is_direct(room_id)
         if etype != "m.room.message":

@@ -38,7 +38,7 @@ timezone = "America/Montreal"
 admins = ["@admin:example.org"]
 animators = ["@anim:example.org"]
 animator_power_level = 75
-rooms = ["!abc:example.org", "#reseau:example.org"]
+rooms = ["!abc:example.org", "!Qi3vPm8YxK0cZt1w-Nb_4sRgHjLe5AoUdFy7Wq2xTz9"]
 
 [invites]
 allow = ["example.org", "@friend:other.org"]
@@ -100,7 +100,8 @@ def test_valid_config(tmp_path: Path) -> None:
     assert cfg.bot.language == "en"
     assert str(cfg.tz) == "America/Montreal"
     assert cfg.bot.animator_power_level == 75
-    assert cfg.bot.rooms == ["!abc:example.org", "#reseau:example.org"]
+    # Room version 12 IDs (the default on recent Synapse) have no server part.
+    assert cfg.bot.rooms == ["!abc:example.org", "!Qi3vPm8YxK0cZt1w-Nb_4sRgHjLe5AoUdFy7Wq2xTz9"]
     assert cfg.invites.allow == ["example.org", "@friend:other.org"]
     assert cfg.database.url.startswith("postgresql+asyncpg://")
     assert cfg.logging.level == "DEBUG"
@@ -128,7 +129,7 @@ def test_access_token_instead_of_password(tmp_path: Path) -> None:
 def test_config_is_frozen(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, MINIMAL), environ={})
     with pytest.raises(ValueError):
-        cfg.bot.language = "en"  # type: ignore[misc]
+        cfg.bot.language = "en"
 
 
 # --- each kind of problem ---------------------------------------------------------
@@ -155,8 +156,11 @@ def test_bad_admin_id(tmp_path: Path) -> None:
     assert (p.key, p.error_type) == ("bot.admins", "user_id")
 
 
-def test_bad_room_id(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + '[bot]\nrooms = ["salon"]\n', tmp_path)
+@pytest.mark.parametrize("room", ["salon", "!", "! x:y", "#reseau:example.org"])
+def test_bad_room_id(tmp_path: Path, room: str) -> None:
+    # An alias is refused: the bot compares these with the IDs of the rooms it is in, so
+    # an alias would silently never match.
+    p = only_problem(MINIMAL + f'[bot]\nrooms = ["{room}"]\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.rooms", "room_id")
 
 
@@ -223,6 +227,21 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
     p = only_problem("[matrix\nhomeserver = 1", tmp_path)
     assert (p.key, p.error_type) == ("", "toml_syntax")
     assert "line 1" in p.context["detail"]
+
+
+def test_utf8_bom_is_tolerated(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_config(path, environ={}).matrix.user_id == "@oasis:example.org"
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace("oasis", "oasisé").encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    (p,) = info.value.problems
+    assert (p.key, p.error_type) == ("", "encoding")
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -320,6 +339,22 @@ def test_report_of_a_valid_config(tmp_path: Path) -> None:
         "https://matrix.example.org, base db.example.org/oasis."
     )
     assert "pw" not in out  # the database password is not printed
+
+
+def test_report_of_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    folder = tmp_path / "config.toml"
+    folder.mkdir()
+    config, out = report_config(str(folder))
+    assert config is None
+    assert out.startswith(f"Impossible de lire {folder}{NBSP}: ")
+
+
+def test_report_of_a_file_not_in_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace("oasis", "oasisé").encode("latin-1"))
+    config, out = report_config(str(path))
+    assert config is None
+    assert "n'est pas en UTF-8" in out.splitlines()[1]
 
 
 def test_report_of_a_missing_file(tmp_path: Path) -> None:

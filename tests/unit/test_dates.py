@@ -33,6 +33,9 @@ def test_frozen_now_is_a_wednesday() -> None:
         ("mardi 14h", at(2025, 12, 16, 14)),
         ("mercredi prochain", at(2025, 12, 17)),  # today's weekday: a week later
         ("mercredi", at(2025, 12, 10)),  # today's weekday, without « prochain »: today
+        ("mercredi 16h", at(2025, 12, 10, 16)),  # today, still to come
+        ("mercredi 14h", at(2025, 12, 17, 14)),  # today's weekday, time past: next week
+        ("mercredi 15h", at(2025, 12, 17, 15)),  # exactly now counts as past, like « 15h »
         ("lundi", at(2025, 12, 15)),
         ("16/12 à 9h30", at(2025, 12, 16, 9, 30)),
         ("16/12 9:30", at(2025, 12, 16, 9, 30)),
@@ -69,6 +72,8 @@ def test_parse_future(text: str, expected: datetime) -> None:
         ("mardi dernier", at(2025, 12, 9)),
         ("mercredi dernier", at(2025, 12, 3)),
         ("mercredi", at(2025, 12, 10)),
+        ("mercredi 14h", at(2025, 12, 10, 14)),
+        ("mercredi 16h", at(2025, 12, 3, 16)),  # not yet today: last week
         ("16/12", at(2024, 12, 16)),
         ("1er décembre", at(2025, 12, 1)),
         ("le 3 mars", at(2025, 3, 3)),
@@ -96,6 +101,26 @@ def test_now_in_utc_is_read_in_its_own_zone() -> None:
     now_utc = NOW.astimezone(ZoneInfo("UTC"))
     result = parse_datetime("demain 10h", now_utc)
     assert result == datetime(2025, 12, 11, 10, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15 déc.", at(2025, 12, 15)),
+        ("5 janv.", at(2026, 1, 5)),
+        ("1er fév. à 9h", at(2026, 2, 1, 9)),
+        ("mardi 16 déc.", at(2025, 12, 16)),
+        ("30 sept. 2026", at(2026, 9, 30)),
+    ],
+)
+def test_abbreviated_months_need_no_fallback(
+    text: str, expected: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fallback(*args: object) -> None:
+        raise AssertionError(f"dateparser used for {text!r}")
+
+    monkeypatch.setattr("bot.dates._fallback", no_fallback)
+    assert parse_datetime(text, NOW) == expected
 
 
 # --- dateparser fallback ----------------------------------------------------------

@@ -351,12 +351,22 @@ def test_wants(bot: Harness) -> None:
     assert wants(DM, message("bonjour"))
     assert not wants(ROOM, message("bonjour"))
     assert not wants(ROOM, message("!ping", msgtype="m.notice"))  # other bots' output
-    edit = message("!ping", **{"m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}})
+    edit = message("!ping")
+    edit["content"]["m.relates_to"] = {"rel_type": "m.replace", "event_id": "$x"}
     assert not wants(ROOM, edit)
     assert wants(ROOM, {"type": "m.room.member", "event_id": "$m", "content": {}})  # a hook exists
     assert not wants(ROOM, {"type": "m.reaction", "event_id": "$r", "content": {}})  # no hook
     assert wants(DM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
     assert not wants(ROOM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
+
+
+async def test_only_configured_rooms_are_served(db: Database, catalog: Catalog, calls: Calls) -> None:
+    bot = Harness(db, catalog, calls, rooms=[OTHER_ROOM])
+    wants = bot.dispatcher.wants
+    assert not wants(ROOM, message("!ping"))
+    assert not wants(ROOM, {"type": "m.room.member", "event_id": "$m", "content": {}})
+    assert wants(OTHER_ROOM, message("!ping", room=OTHER_ROOM))
+    assert wants(DM, message("ping", room=DM))  # direct chats are always served
 
 
 # --- unknown commands -------------------------------------------------------------

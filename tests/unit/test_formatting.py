@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bot.formatting import (
@@ -65,8 +67,7 @@ def test_emptiness() -> None:
 
 
 @pytest.mark.parametrize("wrap", [bold, italic, code, heading])
-def test_wrappers_escape_their_text(wrap: object) -> None:
-    assert callable(wrap)
+def test_wrappers_escape_their_text(wrap: Callable[[object], Rich]) -> None:
     r = wrap("<x> & y")
     assert r.plain == "<x> & y"
     assert "&lt;x&gt; &amp; y" in r.html

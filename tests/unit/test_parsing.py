@@ -250,7 +250,7 @@ def test_html_entities_and_paragraphs() -> None:
 
 
 def test_plain_body_used_without_html_format() -> None:
-    content = {"body": "!aide", "formatted_body": "<b>!ping</b>"}  # no "format": ignore the HTML
+    content: dict[str, object] = {"body": "!aide", "formatted_body": "<b>!ping</b>"}  # no "format"
     assert message_text(content) == "!aide"
     assert message_text({}) == ""
     assert message_text({"body": 42}) == ""
