@@ -118,10 +118,21 @@ class Dispatcher:
         queue = self._lanes[key]
         try:
             await self._gate.wait()
+            failures = 0
             while queue and self._accepting:
                 event = queue.popleft()
-                async with self._slots:
-                    await self.handle(event)
+                try:
+                    async with self._slots:
+                        await self.handle(event)
+                    failures = 0
+                except Exception:
+                    # Even recording the failure failed (the database is unavailable):
+                    # keep the event first in line and try again, in order.
+                    failures += 1
+                    delay = min(2.0**failures, 60.0)
+                    log.exception("event %s could not be handled; retry in %.0f s", event["event_id"], delay)
+                    queue.appendleft(event)
+                    await asyncio.sleep(delay)
         finally:
             self._lanes.pop(key, None)
             self._tasks.pop(key, None)
@@ -314,7 +325,8 @@ class Dispatcher:
             await self._say(ctx, reply)
 
     async def _unknown(self, ctx: Context, typed: str) -> None:
-        suggestion = self.registry.suggest(typed)
+        ctx.role = await self.services.permissions.role_of(ctx.sender, ctx.room_id, ctx.is_direct)
+        suggestion = self.registry.suggest(typed, ctx.role)
         if suggestion:
             await self._say(ctx, Reply("commands.unknown_suggest", command=code(ctx.prefix + suggestion)))
         else:

@@ -200,13 +200,14 @@ class Registry:
             seen.setdefault(id(cmd), cmd)
         return list(seen.values())
 
-    def suggest(self, name: str) -> str | None:
-        """The nearest command name to a mistyped one (primary names first)."""
-        primary = [c.name for c in self.unique_commands() if not c.hidden]
-        found = closest(name, primary)
+    def suggest(self, name: str, role: Role = Role.ADMIN) -> str | None:
+        """The nearest command name to a mistyped one (primary names first), among the
+        commands someone with `role` may use."""
+        usable = [c for c in self.unique_commands() if not c.hidden and c.role <= role]
+        found = closest(name, [c.name for c in usable])
         if found:
             return found
-        alias = closest(name, [a for c in self.unique_commands() if not c.hidden for a in c.aliases])
+        alias = closest(name, [a for c in usable for a in c.aliases])
         if alias:
             cmd = self.find(alias)
             return cmd.name if cmd else None

@@ -550,3 +550,26 @@ async def test_utc_comparisons_in_queries(db: Database) -> None:
         )
     assert recent == "$e1"
     assert future is None
+
+
+async def test_outbox_dedup_key_race_between_two_units(db: Database) -> None:
+    """A job and a command queue the same post at the same time: one wins, the other's
+    unit still commits, nothing is posted twice."""
+    import asyncio
+
+    kw = {
+        "event_type": "m.room.message",
+        "content": {"body": "digest"},
+        "room_id": ROOM,
+        "dedup_key": "digest:W48",
+    }
+    async with db.unit() as a, db.unit() as b:
+        first = await a.outbox.enqueue(**kw)  # type: ignore[arg-type]
+        racing = asyncio.create_task(b.outbox.enqueue(**kw))  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+        await a.commit()
+        second = await racing
+        await b.commit()
+    assert first is not None and second is None
+    async with db.unit() as repos:
+        assert await repos.outbox.pending_count() == 1

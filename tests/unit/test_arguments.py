@@ -262,3 +262,20 @@ def test_usage_of_each_parameter() -> None:
     en = default_catalog().translator("en")
     assert by_name["who"].usage(en) == "<person>"
     assert by_name["texte"].usage(en) == "[text]"
+
+
+async def count_then_text(ctx: Context, n: int = 1, texte: Rest = "") -> None:
+    """An optional number before free text."""
+
+
+def test_optional_argument_that_does_not_fit_leaves_the_words_to_the_next() -> None:
+    assert parse(count_then_text, "3 bonjour à tous") == {"n": 3, "texte": "bonjour à tous"}
+    assert parse(count_then_text, "bonjour à tous") == {"n": 1, "texte": "bonjour à tous"}
+
+
+async def only_optional_number(ctx: Context, n: int = 1) -> None:
+    """The last parameter: a bad value is still an error."""
+
+
+def test_last_optional_argument_that_does_not_fit_is_an_error() -> None:
+    assert bad(only_optional_number, "douze").key == "args.not_integer"
