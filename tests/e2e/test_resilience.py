@@ -12,8 +12,8 @@ import pytest
 from bot.context import Context, Reply
 from bot.homeserver import EmbeddedSynapse, _http_json
 from bot.registry import REGISTRY, command
-from tests.conftest import BotStarter, RunningBot, bot_config, run_app
-from tests.support.matrix import TestUser
+from tests.conftest import BotStarter, bot_config, run_app
+from tests.support.matrix import TestUser, replies_to, room_with_bot
 
 if REGISTRY.find("test-lent") is None:
 
@@ -24,29 +24,6 @@ if REGISTRY.find("test-lent") is None:
         return Reply("general.ping.pong")
 
 
-async def _room_with_bot(owner: TestUser, bot: RunningBot, *members: TestUser) -> str:
-    room = await owner.create_room("OASIS test", invite=[bot.user_id, *(m.user_id for m in members)])
-    for m in members:
-        await m.join(room)
-    await owner.wait_for(
-        lambda s: (
-            s.type == "m.room.member"
-            and s.event.get("state_key") == bot.user_id
-            and s.content.get("membership") == "join"
-        )
-    )
-    return room
-
-
-def _replies_to(seen: list, sent: list[str]) -> list[str]:
-    targets = set(sent)
-    return [
-        s.content["m.relates_to"]["m.in_reply_to"]["event_id"]
-        for s in seen
-        if (s.content.get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id") in targets
-    ]
-
-
 async def test_commands_sent_while_down_beyond_the_timeline_limit(
     start_bot: BotStarter, user, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -54,16 +31,16 @@ async def test_commands_sent_while_down_beyond_the_timeline_limit(
     so the bot back-fills the gap, and answers each one once, in order."""
     bot = await start_bot()
     alice: TestUser = await user("alice")
-    room = await _room_with_bot(alice, bot)
+    room = await room_with_bot(alice, bot.user_id)
     await bot.stop()
     sent = [await alice.send(room, "!ping") for _ in range(60)]
     caplog.set_level("INFO", logger="bot.sync")
     mark = alice.mark()
     bot2 = await start_bot(account=bot.account, db_url=bot.db_url)  # type: ignore[attr-defined]
-    await alice.wait_for(lambda s: len(_replies_to(alice.seen[mark:], sent)) >= 60, since=mark, timeout=60)
+    await alice.wait_for(lambda s: len(replies_to(alice.seen[mark:], sent)) >= 60, since=mark, timeout=60)
     await bot2.idle()
     await asyncio.sleep(1)
-    answered = _replies_to(alice.messages(sender=bot2.user_id, since=mark), sent)
+    answered = replies_to(alice.messages(sender=bot2.user_id, since=mark), sent)
     assert answered == sent  # each once, in the order sent
     assert "missed events fetched" in caplog.text  # the gap was back-filled
 
@@ -87,13 +64,13 @@ async def test_slow_command_blocks_nobody_else(start_bot: BotStarter, user) -> N
     bot = await start_bot()
     alice: TestUser = await user("alice")
     bob: TestUser = await user("bob")
-    room = await _room_with_bot(alice, bot, bob)
+    room = await room_with_bot(alice, bot.user_id, bob)
     mark = alice.mark()
     slow = await alice.send(room, "!test-lent 3")
     after = await alice.send(room, "!ping")
     quick = await bob.send(room, "!ping")
-    await alice.wait_for(lambda s: len(_replies_to(alice.seen[mark:], [slow, after, quick])) >= 3, since=mark)
-    order = _replies_to(alice.messages(sender=bot.user_id, since=mark), [slow, after, quick])
+    await alice.wait_for(lambda s: len(replies_to(alice.seen[mark:], [slow, after, quick])) >= 3, since=mark)
+    order = replies_to(alice.messages(sender=bot.user_id, since=mark), [slow, after, quick])
     assert order.index(quick) < order.index(slow)  # bob was not kept waiting
     assert order.index(slow) < order.index(after)  # alice's commands answered in order
 
@@ -109,7 +86,7 @@ async def test_invitation_from_a_stranger_is_refused(start_bot: BotStarter, user
 async def test_survives_a_homeserver_outage(start_bot: BotStarter, user, homeserver: EmbeddedSynapse) -> None:
     bot = await start_bot()
     alice: TestUser = await user("alice")
-    room = await _room_with_bot(alice, bot)
+    room = await room_with_bot(alice, bot.user_id)
     await homeserver.stop()
     await asyncio.sleep(2)
     await homeserver.start()
@@ -166,9 +143,9 @@ async def test_rate_limited_replies_all_arrive_in_order(
         )
         mark = alice.mark()
         sent = [await alice.send(room, "!ping") for _ in range(8)]
-        await alice.wait_for(lambda s: len(_replies_to(alice.seen[mark:], sent)) >= 8, since=mark, timeout=60)
+        await alice.wait_for(lambda s: len(replies_to(alice.seen[mark:], sent)) >= 8, since=mark, timeout=60)
         await asyncio.sleep(1)
-        assert _replies_to(alice.messages(sender=bot_account.user_id, since=mark), sent) == sent
+        assert replies_to(alice.messages(sender=bot_account.user_id, since=mark), sent) == sent
         assert app.sender.rate_limited > 0  # the limit was really met, and waited out
     finally:
         app.request_stop()
@@ -181,16 +158,16 @@ async def test_stop_finishes_the_command_in_hand_and_restart_repeats_nothing(
 ) -> None:
     bot = await start_bot()
     alice: TestUser = await user("alice")
-    room = await _room_with_bot(alice, bot)
+    room = await room_with_bot(alice, bot.user_id)
     mark = alice.mark()
     slow = await alice.send(room, "!test-lent 2")
     await asyncio.sleep(1)  # the command is being handled
     await bot.stop()  # as on SIGTERM
-    await alice.wait_for(lambda s: bool(_replies_to([s], [slow])), since=mark)
+    await alice.wait_for(lambda s: bool(replies_to([s], [slow])), since=mark)
     bot2 = await start_bot(account=bot.account, db_url=bot.db_url)  # type: ignore[attr-defined]
     await bot2.idle()
     replies = await alice.quiet(sender=bot.user_id, since=mark, seconds=2)
-    assert _replies_to(replies, [slow]) == [slow]  # answered once, before the stop
+    assert replies_to(replies, [slow]) == [slow]  # answered once, before the stop
 
 
 async def test_kicked_from_a_room_goes_on_elsewhere(
@@ -199,8 +176,8 @@ async def test_kicked_from_a_room_goes_on_elsewhere(
     caplog.set_level("WARNING", logger="bot.sync")
     bot = await start_bot()
     alice: TestUser = await user("alice")
-    first = await _room_with_bot(alice, bot)
-    second = await _room_with_bot(alice, bot)
+    first = await room_with_bot(alice, bot.user_id)
+    second = await room_with_bot(alice, bot.user_id)
     await alice.client.room_kick(first, bot.user_id, reason="test")
     mark = alice.mark()
     await alice.send(second, "!ping")
