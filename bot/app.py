@@ -48,6 +48,7 @@ class App:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._stopped = False
+        self.started = asyncio.Event()  # set once serving (first sync done, jobs rebuilt)
 
     async def start(self) -> None:
         await self.db.migrate()
@@ -86,6 +87,7 @@ class App:
         self.dispatcher.open()
         self.scheduler.add("runtime.prune", _prune, CronTrigger(hour=4, minute=17, timezone=self.config.tz))
         await self.scheduler.start()
+        self.started.set()
         log.info("oasis-bot ready as %s", self.client.user_id)
 
     async def _login(self) -> None:

@@ -164,20 +164,29 @@ def build_params(handler: Callable[..., Any]) -> list[Param]:
 
 
 def parse_arguments(params: list[Param], text: str, ctx: Context) -> dict[str, Any]:
-    """Apply the parameters to the argument text; raises BadArgument."""
+    """Apply the parameters to the argument text; raises BadArgument. An optional
+    argument that does not fit is skipped (its default used) when later parameters may
+    take the words: `(n: int = 1, texte: Rest)` reads « !cmd bonjour » as texte."""
     values: dict[str, Any] = {}
     rest = text.strip()
-    for param in params:
+    for index, param in enumerate(params):
         if param.greedy:
-            raw, rest = rest, ""
+            raw, after = rest, ""
         else:
-            raw, rest = split_first(rest)
+            raw, after = split_first(rest)
         if not raw:
             if param.required:
                 raise BadArgument("args.missing", name=param.label)
             values[param.name] = param.default
             continue
-        values[param.name] = param.convert(raw, ctx)
+        try:
+            values[param.name] = param.convert(raw, ctx)
+        except BadArgument:
+            if param.required or index == len(params) - 1:
+                raise
+            values[param.name] = param.default
+            continue
+        rest = after
     if rest:
         raise BadArgument("args.too_many", extra=rest)
     return values

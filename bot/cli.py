@@ -54,11 +54,7 @@ def _problem_text(problem: ConfigProblem, lang: str) -> str:
     if "expected" in params:
         params["expected"] = str(params["expected"])
     text = tr.t(key, **params) if tr.has(key) else tr.t("config.errors.generic", message=problem.message)
-    return (
-        f"  - {problem.key or '(fichier)'} : {text}"
-        if lang == "fr"
-        else f"  - {problem.key or '(file)'}: {text}"
-    )
+    return tr.t("config.problem", field=problem.key or tr.t("config.whole_file"), text=text)
 
 
 def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
@@ -69,6 +65,8 @@ def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
         return None, tr.t("config.file_missing", path=path)
     try:
         config = load_config(path)
+    except OSError as exc:  # a directory, no permission…
+        return None, tr.t("config.unreadable", path=path, detail=exc.strerror or type(exc).__name__)
     except ConfigError as err:
         lines = [tr.t("config.problems", n=len(err.problems), path=path)]
         lines += [_problem_text(p, lang) for p in err.problems]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -47,7 +48,16 @@ class LoginFailed(Exception):
 
 
 class TransientError(Exception):
-    """The homeserver could not be reached or answered 5xx: try again later."""
+    """The homeserver could not be reached (`answered=False`) or answered with an error
+    worth retrying (`answered=True`, e.g. a 5xx): try again later."""
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
+
+
+# What a network failure looks like from aiohttp/asyncio: worth retrying.
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,10 @@ class MatrixClient:
 
     # --- rooms --------------------------------------------------------------------
     async def join(self, room_id: str) -> bool:
-        resp = await self.nio.join(room_id)
+        try:
+            resp = await self.nio.join(room_id)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"join {room_id}: {type(exc).__name__}: {exc}") from exc
         if isinstance(resp, JoinError):
             log.warning("could not join %s: %s", room_id, resp)
             return False
@@ -172,7 +185,10 @@ class MatrixClient:
             )
             resp = await self.raw("GET", path)
             return resp if isinstance(resp, dict) and "errcode" not in resp else None
-        result = await self.nio.room_get_state_event(room_id, event_type, state_key)
+        try:
+            result = await self.nio.room_get_state_event(room_id, event_type, state_key)
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"state of {room_id}: {type(exc).__name__}: {exc}") from exc
         if isinstance(result, RoomGetStateEventResponse):
             return result.content
         if isinstance(result, ErrorResponse) and result.status_code == "M_NOT_FOUND":
@@ -185,15 +201,18 @@ class MatrixClient:
         data = json.dumps(body) if body is not None else None
         if self.nio.client_session is None:
             self.nio.client_session = self.nio._create_session()  # nio creates it lazily
-        async with self.nio.client_session.request(
-            method, self.nio.homeserver + path, data=data, headers=headers
-        ) as resp:
-            if resp.status >= 500:
-                raise TransientError(f"{method} {path}: HTTP {resp.status}")
-            try:
-                return await resp.json(content_type=None)
-            except (ValueError, json.JSONDecodeError):
-                raise TransientError(f"{method} {path}: not JSON") from None
+        try:
+            async with self.nio.client_session.request(
+                method, self.nio.homeserver + path, data=data, headers=headers
+            ) as resp:
+                if resp.status >= 500:
+                    raise TransientError(f"{method} {path}: HTTP {resp.status}", answered=True)
+                try:
+                    return await resp.json(content_type=None)
+                except (ValueError, json.JSONDecodeError):
+                    raise TransientError(f"{method} {path}: not JSON", answered=True) from None
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
 
     async def create_direct_room(self, user_id: str) -> str:
         """A new, unencrypted direct chat with `user_id`, recorded in `m.direct`."""
@@ -203,7 +222,7 @@ class MatrixClient:
         if isinstance(resp, RoomCreateError):
             if resp.status_code in ("M_FORBIDDEN", "M_UNKNOWN", "M_INVALID_PARAM"):
                 raise PermissionError(str(resp))
-            raise TransientError(str(resp))
+            raise TransientError(str(resp), answered=True)
         await self._record_direct(user_id, resp.room_id)
         return str(resp.room_id)
 
@@ -222,8 +241,10 @@ class MatrixClient:
     async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> SendResult:
         try:
             resp = await self.nio.room_send(room_id, event_type, content, tx_id=txn_id)
-        except Exception as exc:
+        except NETWORK_ERRORS as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # a local refusal (nio): retrying would not help
+            return SendResult(permanent_error=f"{type(exc).__name__}: {exc}")
         if isinstance(resp, RoomSendResponse):
             return SendResult(event_id=resp.event_id)
         return self._classify(resp)
@@ -243,7 +264,7 @@ class MatrixClient:
             "M_INVALID_PARAM",
         ):
             return SendResult(permanent_error=str(resp))
-        raise TransientError(str(resp))
+        raise TransientError(str(resp), answered=True)
 
     async def upload(self, data: bytes, mimetype: str, name: str) -> str:
         import io
@@ -252,11 +273,11 @@ class MatrixClient:
             resp, _ = await self.nio.upload(
                 io.BytesIO(data), content_type=mimetype, filename=name, filesize=len(data)
             )
-        except Exception as exc:
+        except NETWORK_ERRORS as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         if isinstance(resp, UploadResponse):
             return str(resp.content_uri)
-        raise TransientError(str(resp))
+        raise TransientError(str(resp), answered=True)
 
     async def set_display_name(self, name: str) -> None:
         await self.nio.set_displayname(name)

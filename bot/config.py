@@ -20,7 +20,10 @@ from pydantic_core import PydanticCustomError
 from bot.i18n import LOCALES
 
 USER_ID = re.compile(r"^@[^:\s]+:[^\s]+$")
-ROOM_ID = re.compile(r"^[!#][^:\s]+:[^\s]+$")
+# `!opaque:server`, or `!opaque` alone in room version 12 (the ID is a hash of the create
+# event), the default on recent Synapse. Aliases (`#name:server`) are not room IDs: the bot
+# compares these with the IDs of the rooms it is in.
+ROOM_ID = re.compile(r"^![^:\s]+(?::[^\s]+)?$")
 
 # Environment variables that override a key (secrets stay out of the file).
 ENV_OVERRIDES = {
@@ -227,7 +230,7 @@ def parse_config(data: dict[str, Any]) -> Config:
                     name,
                     "unknown_section",
                     f"unknown section [{name}]",
-                    {"value": name, "choices": ", ".join(sorted(sections))},
+                    {"value": name, "choices": ", ".join([*CORE_SECTIONS, *sorted(sections)])},
                 )
             )
             continue
@@ -240,7 +243,10 @@ def parse_config(data: dict[str, Any]) -> Config:
         config = Config.model_validate({**core, "features": features})
     except ValidationError as exc:
         problems.extend(_problems(exc))
-    if config is not None and not config.matrix.password and not config.matrix.access_token:
+    # Checked on the raw section, so it is reported with the other problems rather than
+    # only once they are fixed.
+    matrix = core.get("matrix")
+    if isinstance(matrix, dict) and not matrix.get("password") and not matrix.get("access_token"):
         problems.append(ConfigProblem("matrix.password", "no_credentials", "no password or token", {}))
     if problems or config is None:
         raise ConfigError(problems)
@@ -260,7 +266,11 @@ def _problems(exc: ValidationError, prefix: str = "") -> list[ConfigProblem]:
 
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
     """Read, apply environment overrides, validate. Raises ConfigError or OSError."""
-    text = Path(path).read_text(encoding="utf-8")
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem("", "encoding", str(exc), {"detail": str(exc)})]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

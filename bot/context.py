@@ -121,6 +121,7 @@ class Context:
     role: Role = Role.MEMBER
     command: Command | None = None
     prefix: str = "!"
+    thread_root: str | None = None  # the command was typed in this thread
     sent: list[int] = field(default_factory=list)
 
     # --- reading -------------------------------------------------------------------
@@ -157,6 +158,7 @@ class Context:
         room_id: str | None = None,
         to_user: str | None = None,
         reply_to: str | None = None,
+        thread_root: str | None = None,
         dedup_key: str | None = None,
         tag: str | None = None,
         extra: dict[str, Any] | None = None,
@@ -170,6 +172,7 @@ class Context:
             mentions=reply.mentions,
             notify=bool(reply.mentions),
             reply_to=reply_to,
+            thread_root=thread_root,
             extra=extra or {},
         )
         row = await self.repos.outbox.enqueue(

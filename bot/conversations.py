@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Reply
@@ -53,7 +53,6 @@ class Form:
     intro_key: str | None = None
     cancelled_key: str = "conversation.cancelled"
     on_cancel: Completion | None = None
-    initial: dict[str, Any] = field(default_factory=dict)
 
 
 FORMS: dict[str, Form] = {}
@@ -90,6 +89,10 @@ async def start_form(
     """Begin a form with `user_id` (default: the sender) in their direct chat. Replaces
     any conversation they had going."""
     target = user_id or ctx.sender
+    if target != ctx.sender:
+        # Someone else's form (e.g. a newcomer's): their language, their direct chat.
+        locale = await ctx.services.locale_of(ctx.repos, target)
+        ctx = replace(ctx, sender=target, locale=locale, is_direct=False, room_id="", event_id=None)
     f = FORMS[name]
     row = await ctx.repos.conversations.start(
         target, ctx.room_id if ctx.is_direct else "", name, dict(data or {})
@@ -111,10 +114,15 @@ async def _say(ctx: Context, user_id: str, parts: list[Rich]) -> None:
     rich = parts[0]
     for p in parts[1:]:
         rich = rich + Rich("\n\n", "<br><br>") + p
+    await _send_to(ctx, user_id, Reply(rich=rich))
+
+
+async def _send_to(ctx: Context, user_id: str, reply: Reply) -> None:
+    """In the direct chat the member is typing in, or else in their direct chat."""
     if ctx.is_direct and user_id == ctx.sender:
-        await ctx.send(Reply(rich=rich))
+        await ctx.send(reply)
     else:
-        await ctx.send(Reply(rich=rich), to_user=user_id)
+        await ctx.send(reply, to_user=user_id)
 
 
 async def _next_question(ctx: Context, f: Form, data: dict[str, Any], start: int) -> tuple[int, Rich] | None:
@@ -141,7 +149,7 @@ async def _finish(ctx: Context, f: Form, row: Conversation) -> None:
     await ctx.repos.conversations.end(row.user_id)
     result = await f.on_complete(ctx, data)
     if result is not None:
-        await ctx.send(result if isinstance(result, Reply) else Reply(rich=result))
+        await _send_to(ctx, row.user_id, result if isinstance(result, Reply) else Reply(rich=result))
 
 
 async def answer(ctx: Context, row: Conversation, text: str) -> None:

@@ -85,7 +85,8 @@ _RELATIVE_DAYS = {
 _TIME = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b(?!\s*/)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?\b")
+# No trailing \b: « 15 déc. » ends on the abbreviation's dot (only used with fullmatch).
+_WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 _FILLER = re.compile(r"\b(le|a|at|on|the|de|du|vers)\b")
 
 
@@ -97,13 +98,31 @@ def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
     return roundtrip if roundtrip.replace(tzinfo=None) != naive else aware
 
 
+class _NoSuchDate(Exception):
+    """A date written in a form we read, that does not exist (« 32/13 », « 31 juin »):
+    the answer is None, not whatever dateparser would make of it."""
+
+
 def _year_for(month: int, day: int, now: datetime, prefer: Prefer) -> int:
-    candidate = date(now.year, month, day)
-    if prefer == "future" and candidate < now.date():
-        return now.year + 1
-    if prefer == "past" and candidate > now.date():
-        return now.year - 1
-    return now.year
+    """The nearest year, in the preferred direction, in which this day exists (29
+    February included)."""
+    step = 1 if prefer == "future" else -1
+    year = now.year
+    for _ in range(9):  # a 29 February comes at least once every 8 years
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and (
+            candidate >= now.date() if prefer == "future" else candidate <= now.date()
+        ):
+            return year
+        year += step
+    raise _NoSuchDate
+
+
+def _existing(y: int, m: int, d: int) -> date:
+    found = _safe_date(y, m, d)
+    if found is None:
+        raise _NoSuchDate
+    return found
 
 
 def parse_datetime(
@@ -124,7 +143,10 @@ def parse_datetime(
             return None
         at = time(hour, minute)
         s = (s[: m.start()] + " " + s[m.end() :]).strip()
-    day = _parse_day(s, now, prefer)
+    try:
+        day = _parse_day(s, now, prefer, at)
+    except _NoSuchDate:
+        return None
     if day is None:
         if at is not None and not _FILLER.sub("", s).strip():
             day = now.date() if prefer == "past" or at > now.time() else now.date() + timedelta(1)
@@ -138,7 +160,7 @@ def parse_date(text: str, now: datetime, *, prefer: Prefer = "past") -> date | N
     return moment.date() if moment else None
 
 
-def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
+def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) -> date | None:
     rest = _FILLER.sub(" ", s).split()
     joined = " ".join(rest)
     if not joined:
@@ -146,27 +168,33 @@ def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
     if joined in _RELATIVE_DAYS:
         return now.date() + timedelta(days=_RELATIVE_DAYS[joined])
     if m := _ISO_DATE.fullmatch(joined):
-        return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return _existing(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if m := _NUMERIC_DATE.fullmatch(joined):
         d, mo = int(m.group(1)), int(m.group(2))
         if m.group(3):
             y = int(m.group(3))
-            return _safe_date(y + 2000 if y < 100 else y, mo, d)
-        if _safe_date(now.year, mo, d) is None:
-            return None
-        return _safe_date(_year_for(mo, d, now, prefer), mo, d)
+            return _existing(y + 2000 if y < 100 else y, mo, d)
+        _existing(2024, mo, d)  # 2024: a leap year, accepts 29/02
+        return _existing(_year_for(mo, d, now, prefer), mo, d)
     words = joined.split()
     if words[0] in _WEEKDAYS:
         # « mardi 16 décembre »: the written date decides, the weekday is decoration.
         if len(words) > 1 and words[1] not in ("prochain", "next", "dernier", "last"):
-            return _parse_day(" ".join(words[1:]), now, prefer)
+            return _parse_day(" ".join(words[1:]), now, prefer, at)
         delta = (_WEEKDAYS[words[0]] - now.weekday()) % 7
         if len(words) > 1 and words[1] in ("dernier", "last"):
             return now.date() - timedelta(days=(7 - delta) % 7 or 7)
         if len(words) > 1 and words[1] in ("prochain", "next"):
             return now.date() + timedelta(days=delta or 7)
+        # Today's weekday with a time already past (or, preferring the past, still to
+        # come) means the one a week away: « mercredi 14h » said on a Wednesday at 15 h.
         if prefer == "past":
-            return now.date() - timedelta(days=(7 - delta) % 7)
+            back = (7 - delta) % 7
+            if back == 0 and at is not None and at > now.time():
+                back = 7
+            return now.date() - timedelta(days=back)
+        if delta == 0 and at is not None and at <= now.time():
+            delta = 7
         return now.date() + timedelta(days=delta)
     if m := _WRITTEN_DATE.fullmatch(joined):
         month = _MONTHS.get(m.group(2))
@@ -174,11 +202,9 @@ def _parse_day(s: str, now: datetime, prefer: Prefer) -> date | None:
             return None
         d = int(m.group(1))
         if m.group(3):
-            return _safe_date(int(m.group(3)), month, d)
-        if _safe_date(2024, month, d) is None:  # 2024: leap year, accepts 29/02
-            return None
-        year = _year_for(month, d, now, prefer) if _safe_date(now.year, month, d) else now.year
-        return _safe_date(year, month, d)
+            return _existing(int(m.group(3)), month, d)
+        _existing(2024, month, d)  # 2024: a leap year, accepts 29 février
+        return _existing(_year_for(month, d, now, prefer), month, d)
     return None
 
 

@@ -143,8 +143,10 @@ async def run_demo(data_dir: Path) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, app.request_stop)
         runner = asyncio.create_task(app.run())
-        await _wait_started(app, runner)
-        _print_welcome(hs, state)
+        started = asyncio.create_task(app.started.wait())
+        await asyncio.wait([runner, started], return_when=asyncio.FIRST_COMPLETED)
+        if app.started.is_set():
+            _print_welcome(hs, state)
         await runner
     finally:
         if app is not None:
@@ -152,13 +154,6 @@ async def run_demo(data_dir: Path) -> int:
         await hs.stop()
         print("Démonstration arrêtée.")
     return 0
-
-
-async def _wait_started(app: Any, runner: asyncio.Task[None]) -> None:
-    while not runner.done():
-        if hasattr(app, "sync") and app.sync.ready.is_set():
-            return
-        await asyncio.sleep(0.1)
 
 
 def _print_welcome(hs: EmbeddedSynapse, state: DemoState) -> None:

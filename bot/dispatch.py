@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import conversations
 from bot.arguments import parse_arguments
+from bot.client import TransientError
 from bot.context import Context, Reply, Services
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
@@ -27,6 +28,8 @@ from bot.roles import Role
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5  # a handler meeting a homeserver outage is tried again, then answered
 
 Join = Callable[[str], Any]
 
@@ -54,6 +57,7 @@ class Dispatcher:
         # who are the members?); events queued before wait behind it, in order.
         self._gate = asyncio.Event()
         self.handled = 0
+        self._retries: dict[str, int] = {}
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -64,6 +68,9 @@ class Dispatcher:
         etype = event.get("type", "")
         if etype not in self._wanted:
             return False
+        served = self.config.bot.rooms
+        if served and room_id not in served and not self.services.rooms.is_direct(room_id):
+            return False  # a room the bot is in but was not configured to serve
         if etype == "m.room.encrypted":
             return self.services.rooms.is_direct(room_id)
         if etype != "m.room.message":
@@ -111,10 +118,21 @@ class Dispatcher:
         queue = self._lanes[key]
         try:
             await self._gate.wait()
+            failures = 0
             while queue and self._accepting:
                 event = queue.popleft()
-                async with self._slots:
-                    await self.handle(event)
+                try:
+                    async with self._slots:
+                        await self.handle(event)
+                    failures = 0
+                except Exception:
+                    # Even recording the failure failed (the database is unavailable):
+                    # keep the event first in line and try again, in order.
+                    failures += 1
+                    delay = min(2.0**failures, 60.0)
+                    log.exception("event %s could not be handled; retry in %.0f s", event["event_id"], delay)
+                    queue.appendleft(event)
+                    await asyncio.sleep(delay)
         finally:
             self._lanes.pop(key, None)
             self._tasks.pop(key, None)
@@ -156,6 +174,19 @@ class Dispatcher:
                 await repos.commit()
         except UserError as err:
             await self._fail(event, err, None)
+        except TransientError as exc:
+            # The homeserver did not answer a call the handler made: nothing was
+            # committed, so the event is simply handled again a little later.
+            tries = self._retries.get(event_id, 0) + 1
+            self._retries[event_id] = tries
+            if tries <= MAX_RETRIES:
+                delay = min(2.0**tries, 60.0)
+                log.warning("%s: homeserver unavailable (%s); retry in %.0f s", event_id, exc, delay)
+                asyncio.get_running_loop().call_later(delay, self.submit, [event])
+            else:
+                ref = error_reference()
+                log.error("giving up on %s after %d tries (réf. %s): %s", event_id, tries, ref, exc)
+                await self._fail(event, None, ref)
         except Exception:
             ref = error_reference()
             log.exception("error handling %s %s (réf. %s)", event.get("type"), event_id, ref)
@@ -176,6 +207,7 @@ class Dispatcher:
             is_direct=self.services.rooms.is_direct(room_id),
             locale=await self.services.locale_of(repos, sender),
             prefix=self.config.bot.prefixes[0],
+            thread_root=_thread_root(event),
         )
 
     async def _fail(self, event: dict[str, Any], err: UserError | None, ref: str | None) -> None:
@@ -293,7 +325,8 @@ class Dispatcher:
             await self._say(ctx, reply)
 
     async def _unknown(self, ctx: Context, typed: str) -> None:
-        suggestion = self.registry.suggest(typed)
+        ctx.role = await self.services.permissions.role_of(ctx.sender, ctx.room_id, ctx.is_direct)
+        suggestion = self.registry.suggest(typed, ctx.role)
         if suggestion:
             await self._say(ctx, Reply("commands.unknown_suggest", command=code(ctx.prefix + suggestion)))
         else:
@@ -304,7 +337,14 @@ class Dispatcher:
         if reply.in_dm and not ctx.is_direct:
             await ctx.send(reply, to_user=ctx.sender)
             return
-        await ctx.send(reply, reply_to=None if ctx.is_direct else ctx.event_id)
+        await ctx.send(reply, reply_to=None if ctx.is_direct else ctx.event_id, thread_root=ctx.thread_root)
+
+
+def _thread_root(event: dict[str, Any]) -> str | None:
+    relation = (event.get("content") or {}).get("m.relates_to") or {}
+    if relation.get("rel_type") == "m.thread" and relation.get("event_id"):
+        return str(relation["event_id"])
+    return None
 
 
 def _member_change(event: dict[str, Any]) -> MemberChange:

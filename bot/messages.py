@@ -20,6 +20,7 @@ class OutgoingMessage:
     rich: Rich
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
+    thread_root: str | None = None  # answer inside this thread
     notify: bool = False  # True: m.text so the mentioned people are pinged
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -31,7 +32,13 @@ class OutgoingMessage:
             "formatted_body": self.rich.html,
             "m.mentions": {"user_ids": list(self.mentions)} if self.mentions else {},
         }
-        if self.reply_to:
+        if self.thread_root:
+            relation: dict[str, Any] = {"rel_type": "m.thread", "event_id": self.thread_root}
+            if self.reply_to:
+                relation["m.in_reply_to"] = {"event_id": self.reply_to}
+                relation["is_falling_back"] = False
+            content["m.relates_to"] = relation
+        elif self.reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": self.reply_to}}
         content.update(self.extra)
         return content

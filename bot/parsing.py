@@ -13,11 +13,12 @@ import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 from bot.text import fold
 
 _NAME = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
-_MATRIX_TO = re.compile(r"^https://matrix\.to/#/(@[^/?]+)")
+_MATRIX_TO = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)", re.IGNORECASE)
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 
 
@@ -54,7 +55,8 @@ class _HtmlToText(HTMLParser):
         elif tag == "a":
             href = dict(attrs).get("href") or ""
             m = _MATRIX_TO.match(href)
-            user = html.unescape(m.group(1)).replace("%40", "@").replace("%3A", ":") if m else None
+            # Some clients percent-encode the ID (`%40alice%3Aexample.org`).
+            user = unquote(html.unescape(m.group(1))) if m else None
             self._link.append(user)
             if user and not self._skip:
                 self.parts.append(user)
@@ -104,7 +106,16 @@ def extract_command(
     for mention in (bot_user_id, *bot_names):
         if mention and rest.casefold().startswith(mention.casefold()):
             after = rest[len(mention) :]
-            if not after or after[0] in ":, \t\n":
+            # The Matrix ID is an explicit mention; a bare name is addressing only as
+            # « OASIS: aide », « OASIS, aide » or « OASIS !aide », so that « OASIS organise
+            # un atelier » (people talking about the network) is not taken for a command.
+            explicit = mention == bot_user_id
+            next_text = after.lstrip(" \t")
+            if (
+                not after
+                or next_text[:1] in (":", ",")
+                or (after[0].isspace() and (explicit or next_text.startswith(prefixes)))
+            ):
                 rest = after.lstrip(":, \t\n")
                 addressed = True
                 break

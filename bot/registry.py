@@ -86,11 +86,13 @@ class Command:
                 hidden=hidden,
                 direct_only=self.direct_only,
             )
+            # Check every name before registering any, so a refused declaration leaves
+            # nothing half-registered.
             for n in cmd.names:
-                key = fold(n)
-                if key in self.subcommands:
+                if fold(n) in self.subcommands:
                     raise ValueError(f"subcommand {n!r} of {self.name!r} declared twice")
-                self.subcommands[key] = cmd
+            for n in cmd.names:
+                self.subcommands[fold(n)] = cmd
             return cmd
 
         return register
@@ -180,11 +182,14 @@ class Registry:
     personal_data: list[PersonalDataSource] = field(default_factory=list)
 
     def add(self, cmd: Command) -> None:
+        # Check every name before registering any, so a refused declaration leaves
+        # nothing half-registered.
         for n in cmd.names:
             key = fold(n)
             if key in self.commands and self.commands[key] is not cmd:
                 raise ValueError(f"command name {n!r} declared twice")
-            self.commands[key] = cmd
+        for n in cmd.names:
+            self.commands[fold(n)] = cmd
 
     def find(self, name: str) -> Command | None:
         return self.commands.get(fold(name))
@@ -195,13 +200,14 @@ class Registry:
             seen.setdefault(id(cmd), cmd)
         return list(seen.values())
 
-    def suggest(self, name: str) -> str | None:
-        """The nearest command name to a mistyped one (primary names first)."""
-        primary = [c.name for c in self.unique_commands() if not c.hidden]
-        found = closest(name, primary)
+    def suggest(self, name: str, role: Role = Role.ADMIN) -> str | None:
+        """The nearest command name to a mistyped one (primary names first), among the
+        commands someone with `role` may use."""
+        usable = [c for c in self.unique_commands() if not c.hidden and c.role <= role]
+        found = closest(name, [c.name for c in usable])
         if found:
             return found
-        alias = closest(name, [a for c in self.unique_commands() if not c.hidden for a in c.aliases])
+        alias = closest(name, [a for c in usable for a in c.aliases])
         if alias:
             cmd = self.find(alias)
             return cmd.name if cmd else None

@@ -23,6 +23,8 @@ from storage.models.runtime import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+MAX_ANSWERED_ERRORS = 8  # with the backoff, about four minutes of retries
+
 
 class Sender:
     def __init__(self, db: Database, client: MatrixClient) -> None:
@@ -32,6 +34,10 @@ class Sender:
         self._stopping = False
         self.sent = 0
         self.rate_limited = 0
+        # Errors the homeserver itself returned for one message, by message id: after
+        # MAX_ANSWERED_ERRORS the message is dropped so it cannot block the others
+        # forever. Unreachable-homeserver errors never count: an outage loses nothing.
+        self._answered_errors: dict[int, int] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -53,17 +59,37 @@ class Sender:
                 try:
                     await self._deliver(row)
                 except TransientError as exc:
+                    if exc.answered and await self._give_up(row, str(exc)):
+                        continue
                     if online:
                         log.warning("sending paused, homeserver unavailable: %s", exc)
                         online = False
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, 60.0)
-                    break
+                except Exception as exc:  # a bug must not stop every later message
+                    log.exception("unexpected error sending message %d", row.id)
+                    if await self._give_up(row, f"{type(exc).__name__}: {exc}"):
+                        continue
                 else:
                     if not online:
                         log.info("sending resumed")
                         online = True
                     backoff = 1.0
+                    continue
+                # Keep the order: wait, then start again from the oldest pending message.
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                break
+
+    async def _give_up(self, row: OutboxMessage, error: str) -> bool:
+        count = self._answered_errors.get(row.id, 0) + 1
+        self._answered_errors[row.id] = count
+        if count < MAX_ANSWERED_ERRORS:
+            return False
+        del self._answered_errors[row.id]
+        log.error("message %d to %s dropped after %d errors: %s", row.id, row.room_id, count, error)
+        async with self.db.unit() as repos:
+            await repos.outbox.mark_failed(row.id, error)
+            await repos.commit()
+        return True
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

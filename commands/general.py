@@ -75,7 +75,7 @@ def _command_help(ctx: Context, text: str) -> Rich:
     registry = ctx.services.registry
     cmd = registry.find(words[0]) if words else None
     if cmd is None or not _visible(ctx, cmd):
-        suggestion = registry.suggest(words[0]) if words else None
+        suggestion = registry.suggest(words[0], ctx.role) if words else None
         if suggestion:
             raise UserError("general.aide.unknown_suggest", command=code(ctx.prefix + suggestion))
         raise UserError("general.aide.unknown", command=text)

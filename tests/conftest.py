@@ -169,6 +169,20 @@ class RunningBot:
 BotStarter = Callable[..., Awaitable[RunningBot]]
 
 
+async def run_app(app: App, timeout: float = 60) -> asyncio.Task[None]:
+    """Run the app in the background; return once it serves (or raise why it could not)."""
+    task = asyncio.create_task(app.run())
+    started = asyncio.create_task(app.started.wait())
+    await asyncio.wait([task, started], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        started.cancel()
+        task.result()
+        raise AssertionError("the bot stopped while starting")
+    if not app.started.is_set():
+        raise AssertionError(f"the bot did not start within {timeout} s")
+    return task
+
+
 def bot_config(homeserver: EmbeddedSynapse, account: Account, db_url: str, **sections: Any) -> Config:
     raw: dict[str, Any] = {
         "matrix": {"homeserver": homeserver.url, "user_id": account.user_id, "password": account.password},
@@ -197,15 +211,7 @@ async def start_bot(
         acct = account or await register("oasis", displayname="OASIS")
         url = db_url or f"sqlite+aiosqlite:///{tmp_path / ('bot-' + uuid.uuid4().hex[:6] + '.db')}"
         app = App(bot_config(homeserver, acct, url, **sections), clock=clock)
-        task = asyncio.create_task(app.run())
-        for _ in range(600):
-            if hasattr(app, "sync") and app.sync.ready.is_set() and app.dispatcher._gate.is_set():
-                break
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("bot did not start")
+        task = await run_app(app)
         bot = RunningBot(app, task)
         bot.account = acct  # type: ignore[attr-defined]
         bot.db_url = url  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.base import utcnow
 from storage.models.runtime import OutboxMessage, SentEvent
@@ -33,26 +34,36 @@ class OutboxRepository(Repository):
         and None is returned: that is how a scheduled post stays unique."""
         if room_id is None and dm_user is None:
             raise ValueError("a message needs a room or a person")
-        if dedup_key is not None and await self.exists(dedup_key):
-            return None
-        row = OutboxMessage(
-            txn_id=f"oasis.{uuid.uuid4().hex}",
-            dedup_key=dedup_key,
-            room_id=room_id,
-            dm_user=dm_user,
-            event_type=event_type,
-            content=content,
-            tag=tag,
-            attachment=attachment,
-            attachment_name=attachment_name,
-            attachment_mime=attachment_mime,
-            not_before=not_before,
-            status="pending",
-            attempts=0,
-            created_at=utcnow(),
+        values: dict[str, Any] = {
+            "txn_id": f"oasis.{uuid.uuid4().hex}",
+            "dedup_key": dedup_key,
+            "room_id": room_id,
+            "dm_user": dm_user,
+            "event_type": event_type,
+            "content": content,
+            "tag": tag,
+            "attachment": attachment,
+            "attachment_name": attachment_name,
+            "attachment_mime": attachment_mime,
+            "not_before": not_before,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": utcnow(),
+        }
+        if dedup_key is None:
+            row = OutboxMessage(**values)
+            self.session.add(row)
+            return row
+        # INSERT … ON CONFLICT DO NOTHING: two units racing for the same key (a job and
+        # a command) cannot both queue it, and the loser's unit still commits.
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        new_id = await self.session.scalar(
+            dialect_insert(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.id)
         )
-        self.session.add(row)
-        return row
+        return None if new_id is None else await self.session.get(OutboxMessage, new_id)
 
     async def exists(self, dedup_key: str) -> bool:
         found = await self.session.scalar(

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BotStarter, RunningBot
-from tests.support.matrix import TestUser
-
-
-async def _room_with_bot(owner: TestUser, bot: RunningBot, *members: TestUser) -> str:
-    room = await owner.create_room("OASIS test", invite=[bot.user_id, *(m.user_id for m in members)])
-    for m in members:
-        await m.join(room)
-    mark = owner.mark()
-    await owner.wait_for(
-        lambda s: (
-            s.type == "m.room.member"
-            and s.event.get("state_key") == bot.user_id
-            and s.content.get("membership") == "join"
-        ),
-        since=0,
-    )
-    del mark
-    return room
+from tests.conftest import BotStarter
+from tests.support.matrix import TestUser, room_with_bot
 
 
 async def test_invite_ping_and_unknown_command(start_bot: BotStarter, user) -> None:
     bot = await start_bot()
     alice: TestUser = await user("alice")
-    room = await _room_with_bot(alice, bot)
+    room = await room_with_bot(alice, bot.user_id)
 
     mark = alice.mark()
     await alice.send(room, "!ping")
@@ -63,7 +46,7 @@ async def test_help_depends_on_role(start_bot: BotStarter, user, as_animator: bo
     bot = await start_bot()
     owner: TestUser = await user("owner")
     member: TestUser = await user("member")
-    room = await _room_with_bot(owner, bot, member)
+    room = await room_with_bot(owner, bot.user_id, member)
     asker = owner if as_animator else member  # the creator outranks everyone (room v12)
     mark = asker.mark()
     await asker.send(room, "!aide")
@@ -96,7 +79,7 @@ async def test_direct_chat_without_prefix(start_bot: BotStarter, user) -> None:
 async def test_restart_answers_missed_commands_once(start_bot: BotStarter, user) -> None:
     bot = await start_bot()
     carol: TestUser = await user("carol")
-    room = await _room_with_bot(carol, bot)
+    room = await room_with_bot(carol, bot.user_id)
     mark = carol.mark()
     await carol.send(room, "!ping")
     await carol.wait_message(sender=bot.user_id, since=mark)
@@ -109,3 +92,18 @@ async def test_restart_answers_missed_commands_once(start_bot: BotStarter, user)
     assert "français" in reply.body
     extra = await carol.quiet(sender=bot2.user_id, since=mark, seconds=2)
     assert len(extra) == 1, [m.body for m in extra]  # the missed one, and not the earlier !ping
+
+
+async def test_command_in_a_thread_is_answered_in_the_thread(start_bot: BotStarter, user) -> None:
+    bot = await start_bot()
+    alice: TestUser = await user("alice")
+    room = await room_with_bot(alice, bot.user_id)
+    root = await alice.send(room, "Sujet : prochaine rencontre")
+    mark = alice.mark()
+    asked = await alice.send(
+        room, "!ping", extra={"m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+    )
+    reply = await alice.wait_message(sender=bot.user_id, since=mark)
+    relation = reply.content["m.relates_to"]
+    assert relation["rel_type"] == "m.thread" and relation["event_id"] == root
+    assert relation["m.in_reply_to"]["event_id"] == asked

@@ -52,19 +52,19 @@ async def test_submit_duplicate_and_support(start_bot: BotStarter, user) -> None
 
     mark = bob.mark()
     await bob.send(room, "!signal Assureurs en retrait | http://www.exemple.fr/assureurs/?utm_source=x | vu")
-    refused = await bob.wait_message(sender=bot.user_id, since=mark)
-    assert "déjà enregistré" in refused.body and "!signal soutenir 1" in refused.body
+    refused = await bob.wait_message(sender=bot.user_id, since=mark, contains="déjà enregistré")
+    assert "!signal soutenir 1" in refused.body
     assert alice.user_id.split(":")[0].lstrip("@") in refused.body  # who shared it
 
     await bob.react(room, confirm.event_id, "👍")
     mark = bob.mark()
     await bob.send(room, "!signal 1")
-    shown = await bob.wait_message(sender=bot.user_id, since=mark)
+    shown = await bob.wait_message(sender=bot.user_id, since=mark, contains="Partagé par")
     assert "👍 1 soutien" in nb(shown.body)
 
     mark = alice.mark()
     await alice.send(room, "!signaux assureur")
-    found = await alice.wait_message(sender=bot.user_id, since=mark)
+    found = await alice.wait_message(sender=bot.user_id, since=mark, contains="trouvé")
     assert "1 signal trouvé" in nb(found.body) and "#1 Les assureurs quittent le littoral" in found.body
 
 

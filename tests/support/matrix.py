@@ -217,3 +217,33 @@ class TestUser:
         """Wait `seconds`; return the messages `sender` sent meanwhile (expected: none)."""
         await asyncio.sleep(seconds)
         return self.messages(sender=sender, room_id=room_id, since=since)
+
+
+async def room_with_bot(
+    owner: TestUser, bot_user_id: str, *members: TestUser, name: str = "OASIS test"
+) -> str:
+    """A room made by `owner` (its creator, so an animator in room v12), with the bot and
+    `members` joined; returns once the bot has joined."""
+    room = await owner.create_room(name, invite=[bot_user_id, *(m.user_id for m in members)])
+    for m in members:
+        await m.join(room)
+    await owner.wait_for(
+        lambda s: (
+            s.room_id == room
+            and s.type == "m.room.member"
+            and s.event.get("state_key") == bot_user_id
+            and s.content.get("membership") == "join"
+        )
+    )
+    return room
+
+
+def replies_to(seen: list[Seen], sent: list[str]) -> list[str]:
+    """The ids of `sent` events that the messages in `seen` reply to, in order."""
+    targets = set(sent)
+    out = []
+    for s in seen:
+        target = ((s.content.get("m.relates_to") or {}).get("m.in_reply_to") or {}).get("event_id")
+        if target in targets:
+            out.append(target)
+    return out
