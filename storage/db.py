@@ -56,6 +56,10 @@ class Database:
             kwargs["pool_size"] = 5
             kwargs["max_overflow"] = 5
             kwargs["pool_pre_ping"] = True
+            # Plan each query for its own values: the search index is skewed (a word may
+            # be in every document or in one), and a generic plan reused by asyncpg's
+            # prepared statements can scan a whole posting list (seconds instead of ms).
+            kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
