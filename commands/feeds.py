@@ -9,10 +9,10 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.arguments import Rest
+from bot.arguments import ArgType
 from bot.config import Section, config_section
 from bot.context import Context, Reply
-from bot.errors import UserError
+from bot.errors import BadArgument, UserError
 from bot.formatting import Rich, bullets, code, join, lines, link
 from bot.registry import command
 from bot.roles import Role
@@ -22,6 +22,30 @@ from storage.repositories.feeds import IGNORED, QUEUED, RETAINED
 from storage.repositories.signals import RETAINED as SIGNAL_RETAINED
 
 QUEUE_PAGE = 10
+
+
+class ItemNumber(int, ArgType):
+    """A queue number: « 12 » or « n°12 »."""
+
+    label = "id"
+
+    @classmethod
+    def parse(cls, raw: str, ctx: Context) -> ItemNumber:
+        try:
+            return cls(sp.signal_id(raw))
+        except UserError:
+            raise BadArgument("veille.errors.bad_number", value=raw.strip()[:40]) from None
+
+
+class ItemNumbers(str, ArgType):
+    """One or several queue numbers: « 4 5 7 » or « 4, 5, 7 »."""
+
+    greedy = True
+    label = "veille_numeros"
+
+    @classmethod
+    def parse(cls, raw: str, ctx: Context) -> ItemNumbers:
+        return cls(raw)
 
 
 class FeedSource(BaseModel):
@@ -113,8 +137,8 @@ async def _queued_item(ctx: Context, raw: str):  # type: ignore[no-untyped-def]
 
 
 @queue.sub("retenir", aliases=["keep", "retain"], help="veille.retenir.help")
-async def keep(ctx: Context, numero: str) -> Reply:
-    item = await _queued_item(ctx, numero)
+async def keep(ctx: Context, id: ItemNumber) -> Reply:
+    item = await _queued_item(ctx, str(id))
     summary = re.sub(r"\s+", " ", item.summary or "").strip()
     draft = sp.Draft(
         title=_fit_title(item.title),
@@ -151,7 +175,7 @@ def _fit_title(title: str) -> str:
 
 
 @queue.sub("ignorer", aliases=["ignore", "drop"], help="veille.ignorer.help")
-async def ignore(ctx: Context, numeros: Rest) -> Reply:
+async def ignore(ctx: Context, numeros: ItemNumbers) -> Reply:
     raws = [r for r in re.split(r"[\s,;]+", numeros) if r]
     if not raws:
         raise UserError("veille.errors.bad_number", value="")
