@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.arguments import Rest
-from bot.config import Section, config_section
+from bot.config import ROOM_ID, Section, config_section
 from bot.context import Context, Reply
 from bot.dates import iso_week
 from bot.errors import UserError
@@ -50,8 +50,6 @@ WEEKDAYS = {
 }
 WHY_LINE = 160  # characters of « pourquoi c'est important » in a digest line
 FIRST_PERIOD = timedelta(days=7)  # the very first digest covers the last 7 days
-# A room id: « !opaque:server », or « !opaque » alone in room version 12.
-ROOM_ID = re.compile(r"^![^\s:]+(:[^\s]+)?$")
 
 
 @config_section("digest")
