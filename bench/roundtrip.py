@@ -1,0 +1,496 @@
+"""The `!ping` round trip of oasis-bot against a bare matrix-nio echo bot.
+
+A member account sends `!ping` and waits for the answer to arrive in its own sync; the
+time from just before the send to the sync response holding the answer is one round
+trip. Two rooms, each with the member and one bot: oasis-bot (`python -m bot run`) in
+one, `bench/echo_bot.py` in the other. Both bots run at the same time, each in its own
+process, on the same homeserver; pings alternate between the two rooms (in a random
+order within each pair), one at a time, with a short pause after each answer so neither
+bot's after-work (the sender's bookkeeping, its own echo in sync) overlaps the next
+measurement. Machine noise thus hits both equally.
+
+Why subprocesses: each bot gets its own interpreter, event loop and GIL, as in
+production, and neither shares a loop with the measuring client (which would add the
+client's work to one bot's latency); and each process's resident memory is its own.
+
+    python bench/roundtrip.py                          # starts its own Synapse
+    python bench/roundtrip.py --homeserver URL --registration-shared-secret SECRET
+    python bench/roundtrip.py --homeserver URL --accounts accounts.json
+
+`accounts.json`: {"member": {"user_id": …, "password": …}, "bot": {…}, "echo": {…}}.
+Against a real homeserver lift the accounts' rate limits first (see docs/benchmarks.md).
+
+The last line printed is `RESULT ratio=… bot_median_ms=… echo_median_ms=… …`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.homeserver import EmbeddedSynapse, process_rss_mb  # noqa: E402
+
+PASSWORD_BYTES = 12
+SYNC_FILTER = json.dumps(
+    {
+        "presence": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+        "room": {
+            "timeline": {"limit": 50},
+            "state": {"lazy_load_members": True},
+            "ephemeral": {"not_types": ["*"]},
+            "account_data": {"not_types": ["*"]},
+        },
+    }
+)
+
+
+@dataclass
+class Login:
+    user_id: str
+    access_token: str
+    device_id: str
+    password: str = ""
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    pass
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    params: dict[str, str] | None = None,
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with session.request(method, base + path, json=body, headers=headers, params=params) as resp:
+        data = await resp.json(content_type=None)
+        if resp.status >= 400:
+            raise HttpError(f"{method} {path}: HTTP {resp.status} {data}")
+        return data
+
+
+async def register(
+    session: aiohttp.ClientSession, base: str, secret: str, username: str, password: str
+) -> Login:
+    """Shared-secret registration (Synapse's admin API): no open registration needed."""
+    path = "/_synapse/admin/v1/register"
+    nonce = (await call(session, base, "GET", path))["nonce"]
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha1)
+    mac.update(b"\x00".join([nonce.encode(), username.encode(), password.encode(), b"notadmin"]))
+    body = {
+        "nonce": nonce,
+        "username": username,
+        "password": password,
+        "admin": False,
+        "mac": mac.hexdigest(),
+    }
+    data = await call(session, base, "POST", path, body)
+    return Login(data["user_id"], data["access_token"], data["device_id"], password)
+
+
+async def login(session: aiohttp.ClientSession, base: str, user_id: str, password: str) -> Login:
+    body = {
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": user_id},
+        "password": password,
+        "initial_device_display_name": "oasis-bot benchmark",
+    }
+    data = await call(session, base, "POST", "/_matrix/client/v3/login", body)
+    return Login(data["user_id"], data["access_token"], data["device_id"], password)
+
+
+# --- the member who pings ------------------------------------------------------------
+
+
+@dataclass
+class Waiter:
+    sender: str
+    future: asyncio.Future[float]
+
+
+@dataclass
+class Member:
+    """Sends `!ping` and long-polls /sync; notes when each bot's answer arrives."""
+
+    session: aiohttp.ClientSession
+    base: str
+    login: Login
+    waiters: dict[str, Waiter] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+
+    async def create_room(self, name: str, invite: str) -> str:
+        body = {"name": name, "preset": "private_chat", "invite": [invite]}
+        data = await call(self.session, self.base, "POST", "/_matrix/client/v3/createRoom", body, self.token)
+        return str(data["room_id"])
+
+    @property
+    def token(self) -> str:
+        return self.login.access_token
+
+    async def start(self) -> None:
+        params = {"timeout": "0", "filter": json.dumps({"room": {"timeline": {"limit": 0}}})}
+        first = await call(
+            self.session, self.base, "GET", "/_matrix/client/v3/sync", None, self.token, params
+        )
+        self.task = asyncio.create_task(self._loop(first["next_batch"]))
+
+    async def _loop(self, since: str) -> None:
+        while True:
+            params = {"since": since, "timeout": "30000", "filter": SYNC_FILTER}
+            try:
+                data = await call(
+                    self.session, self.base, "GET", "/_matrix/client/v3/sync", None, self.token, params
+                )
+            except (aiohttp.ClientError, HttpError, TimeoutError):
+                await asyncio.sleep(0.2)
+                continue
+            arrived = time.perf_counter()
+            since = data["next_batch"]
+            for room_id, room in (data.get("rooms") or {}).get("join", {}).items():
+                waiter = self.waiters.get(room_id)
+                if waiter is None or waiter.future.done():
+                    continue
+                for event in (room.get("timeline") or {}).get("events", []):
+                    content = event.get("content") or {}
+                    if (
+                        event.get("type") == "m.room.message"
+                        and event.get("sender") == waiter.sender
+                        and "pong" in str(content.get("body", ""))
+                    ):
+                        waiter.future.set_result(arrived)
+                        break
+
+    async def ping(self, room_id: str, bot_user_id: str, timeout: float) -> float | None:
+        """One round trip in seconds; None when no answer came within `timeout`."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[room_id] = Waiter(bot_user_id, future)
+        txn = uuid.uuid4().hex
+        path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/{txn}"
+        started = time.perf_counter()
+        await call(self.session, self.base, "PUT", path, {"msgtype": "m.text", "body": "!ping"}, self.token)
+        try:
+            arrived = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self.waiters.pop(room_id, None)
+        return arrived - started
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+# --- the two bots ---------------------------------------------------------------------
+
+
+@dataclass
+class BotProcess:
+    name: str
+    user_id: str
+    room_id: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    times: list[float] = field(default_factory=list)
+    missed: int = 0
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> None:
+        if self.process.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
+
+    def rss_mb(self) -> float:
+        return process_rss_mb(self.pid)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_oasis_bot(
+    workdir: Path, base: str, account: Login, room_id: str, args: argparse.Namespace
+) -> BotProcess:
+    db_url = args.bot_database or f"sqlite+aiosqlite:///{workdir / 'oasis-bot.db'}"
+    config = workdir / "oasis-bot.toml"
+    config.write_text(
+        "[matrix]\n"
+        f"homeserver = {json.dumps(base)}\n"
+        f"user_id = {json.dumps(account.user_id)}\n"
+        'device_name = "oasis-bot benchmark"\n'
+        "[database]\n"
+        f"url = {json.dumps(db_url)}\n"
+        "[logging]\n"
+        f"level = {json.dumps(args.bot_log_level)}\n"
+    )
+    env = dict(os.environ, OASIS_MATRIX_ACCESS_TOKEN=account.access_token)
+    if args.profile:
+        command = [sys.executable, "-m", "cProfile", "-o", str(args.profile), "-m", "bot", "run"]
+    else:
+        command = [sys.executable, "-m", "bot", "run"]
+    log = workdir / "oasis-bot.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--config", str(config)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return BotProcess("oasis-bot", account.user_id, room_id, process, log)
+
+
+def start_echo_bot(workdir: Path, base: str, account: Login, room_id: str) -> BotProcess:
+    env = dict(os.environ, OASIS_ECHO_ACCESS_TOKEN=account.access_token)
+    log = workdir / "echo-bot.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "echo_bot.py"),
+                "--homeserver",
+                base,
+                "--user-id",
+                account.user_id,
+                "--device-id",
+                account.device_id,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return BotProcess("echo bot", account.user_id, room_id, process, log)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+async def accounts(session: aiohttp.ClientSession, base: str, args: argparse.Namespace) -> dict[str, Login]:
+    if args.accounts:
+        given = json.loads(await asyncio.to_thread(Path(args.accounts).read_text))
+        return {
+            role: await login(session, base, given[role]["user_id"], given[role]["password"])
+            for role in ("member", "bot", "echo")
+        }
+    assert args.registration_shared_secret
+    suffix = uuid.uuid4().hex[:6]
+    made = {}
+    for role in ("member", "bot", "echo"):
+        password = uuid.uuid4().hex[:PASSWORD_BYTES]
+        made[role] = await register(
+            session, base, args.registration_shared_secret, f"bench_{role}_{suffix}", password
+        )
+    return made
+
+
+async def wait_ready(member: Member, bot: BotProcess, timeout: float = 90) -> None:
+    """Ping until the bot answers (it has logged in and synced)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        bot.alive()
+        if await member.ping(bot.room_id, bot.user_id, timeout=3) is not None:
+            return
+    raise TimeoutError(f"{bot.name} did not answer within {timeout} s; see {bot.log}")
+
+
+async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[str, float]:
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        logins = await accounts(session, base, args)
+        member = Member(session, base, logins["member"])
+        rooms = {}
+        for role, name in (("bot", "bench oasis-bot"), ("echo", "bench echo bot")):
+            rooms[role] = await member.create_room(name, logins[role].user_id)
+            await call(
+                session,
+                base,
+                "POST",
+                f"/_matrix/client/v3/join/{quote(rooms[role])}",
+                {},
+                logins[role].access_token,
+            )
+        await member.start()
+        ours = start_oasis_bot(workdir, base, logins["bot"], rooms["bot"], args)
+        echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"])
+        bots = [ours, echo]
+        try:
+            for bot in bots:
+                await wait_ready(member, bot)
+            print(f"both bots answer; warm-up: {args.warmup} pings each", flush=True)
+            await run_pings(member, bots, args.warmup, args, record=False)
+            await asyncio.sleep(args.settle)
+            rss = {bot.name: bot.rss_mb() for bot in bots}
+            cpu = {bot.name: bot.cpu_seconds() for bot in bots}
+            print(f"measuring: {args.pings} pings each, interleaved", flush=True)
+            started = time.monotonic()
+            await run_pings(member, bots, args.pings, args, record=True)
+            elapsed = time.monotonic() - started
+            cpu = {bot.name: bot.cpu_seconds() - cpu[bot.name] for bot in bots}
+            rss_after = {bot.name: bot.rss_mb() for bot in bots}
+        finally:
+            await member.stop()
+            for bot in bots:
+                bot.stop()
+        print(f"measured in {elapsed:.0f} s")
+        return summarize(ours, echo, rss, rss_after, cpu)
+
+
+async def run_pings(
+    member: Member, bots: list[BotProcess], count: int, args: argparse.Namespace, *, record: bool
+) -> None:
+    for i in range(count):
+        order = random.sample(bots, len(bots))
+        for bot in order:
+            rtt = await member.ping(bot.room_id, bot.user_id, timeout=args.timeout)
+            if rtt is None:
+                bot.alive()
+                bot.missed += record
+            elif record:
+                bot.times.append(rtt)
+            await asyncio.sleep(args.gap)
+        if record and (i + 1) % max(1, count // 5) == 0:
+            print(f"  {i + 1}/{count}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize(
+    ours: BotProcess,
+    echo: BotProcess,
+    rss: dict[str, float],
+    rss_after: dict[str, float],
+    cpu: dict[str, float],
+) -> dict[str, float]:
+    if not ours.times or not echo.times:
+        raise RuntimeError("no answers measured")
+    print()
+    print(f"{'':10} {'median':>8} {'p90':>8} {'p99':>8} {'min':>8} {'mean':>8} {'missed':>7} {'CPU/ping':>9}")
+    for bot in (ours, echo):
+        ms = [t * 1000 for t in bot.times]
+        cpu_ms = cpu[bot.name] * 1000 / max(1, len(ms))
+        print(
+            f"{bot.name:10} {statistics.median(ms):8.1f} {percentile(ms, 0.9):8.1f} "
+            f"{percentile(ms, 0.99):8.1f} {min(ms):8.1f} {statistics.fmean(ms):8.1f} "
+            f"{bot.missed:7d} {cpu_ms:7.1f}ms"
+        )
+    print("(milliseconds; CPU/ping: the bot process's user+system CPU time per answered ping)")
+    print(
+        f"idle resident memory: oasis-bot {rss[ours.name]:.1f} MB, echo bot {rss[echo.name]:.1f} MB "
+        f"(after the run: {rss_after[ours.name]:.1f} MB and {rss_after[echo.name]:.1f} MB)"
+    )
+    bot_median = statistics.median(ours.times) * 1000
+    echo_median = statistics.median(echo.times) * 1000
+    ratio = bot_median / echo_median
+    print(f"ratio of medians: {ratio:.2f} (target ≤ 1.20)")
+    return {
+        "ratio": round(ratio, 3),
+        "bot_median_ms": round(bot_median, 1),
+        "echo_median_ms": round(echo_median, 1),
+        "bot_p90_ms": round(percentile(ours.times, 0.9) * 1000, 1),
+        "echo_p90_ms": round(percentile(echo.times, 0.9) * 1000, 1),
+        "bot_rss_mb": round(rss[ours.name], 1),
+        "echo_rss_mb": round(rss[echo.name], 1),
+        "bot_cpu_ms_per_ping": round(cpu[ours.name] * 1000 / len(ours.times), 2),
+        "echo_cpu_ms_per_ping": round(cpu[echo.name] * 1000 / len(echo.times), 2),
+        "pings": len(ours.times),
+        "missed": ours.missed + echo.missed,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="oasis-bench-") as tmp:
+        workdir = Path(args.keep) if args.keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        if args.homeserver:
+            return await measure(args, args.homeserver.rstrip("/"), workdir)
+        hs = EmbeddedSynapse(workdir / "synapse")
+        print("starting an embedded Synapse…", flush=True)
+        await hs.start()
+        try:
+            args.registration_shared_secret = hs.shared_secret
+            return await measure(args, hs.url, workdir)
+        finally:
+            print(f"Synapse resident memory: {hs.rss_mb() or 0:.0f} MB")
+            await hs.stop()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="!ping round trip: oasis-bot against a bare matrix-nio echo bot, interleaved."
+    )
+    parser.add_argument("--homeserver", help="URL of the homeserver (default: start an embedded Synapse)")
+    parser.add_argument("--registration-shared-secret", help="to register the three accounts on --homeserver")
+    parser.add_argument("--accounts", help="JSON file with existing accounts: member, bot, echo")
+    parser.add_argument("--pings", type=int, default=300, help="measured pings per bot (default 300)")
+    parser.add_argument("--warmup", type=int, default=30, help="unmeasured pings per bot first (default 30)")
+    parser.add_argument("--gap", type=float, default=0.1, help="pause after each answer, s (default 0.1)")
+    parser.add_argument("--settle", type=float, default=2.0, help="idle time before reading memory, seconds")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a ping counts as missed")
+    parser.add_argument("--bot-database", help="oasis-bot's database URL (default: SQLite in the temp dir)")
+    parser.add_argument("--bot-log-level", default="INFO", help="oasis-bot's log level (default INFO)")
+    parser.add_argument("--profile", help="run oasis-bot under cProfile, writing the stats to this file")
+    parser.add_argument("--keep", help="keep the working files (logs, database, Synapse) in this folder")
+    parser.add_argument("--seed", type=int, help="random seed of the ping order")
+    args = parser.parse_args(argv)
+    if args.homeserver and not (args.registration_shared_secret or args.accounts):
+        parser.error("--homeserver needs --registration-shared-secret or --accounts")
+    if args.profile:
+        args.profile = str(Path(args.profile).absolute())
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    random.seed(args.seed)
+    result = asyncio.run(run(args))
+    print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
