@@ -133,6 +133,17 @@ async def login(session: aiohttp.ClientSession, base: str, user_id: str, passwor
 
 
 @dataclass
+class Sample:
+    event_id: str
+    started: float  # perf_counter just before the PUT of `!ping`
+    arrived: float  # perf_counter when the sync response holding the answer was read
+
+    @property
+    def seconds(self) -> float:
+        return self.arrived - self.started
+
+
+@dataclass
 class Waiter:
     sender: str
     future: asyncio.Future[float]
@@ -190,21 +201,23 @@ class Member:
                         waiter.future.set_result(arrived)
                         break
 
-    async def ping(self, room_id: str, bot_user_id: str, timeout: float) -> float | None:
-        """One round trip in seconds; None when no answer came within `timeout`."""
+    async def ping(self, room_id: str, bot_user_id: str, timeout: float) -> Sample | None:
+        """One round trip; None when no answer came within `timeout`."""
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiters[room_id] = Waiter(bot_user_id, future)
         txn = uuid.uuid4().hex
         path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/{txn}"
         started = time.perf_counter()
-        await call(self.session, self.base, "PUT", path, {"msgtype": "m.text", "body": "!ping"}, self.token)
+        sent = await call(
+            self.session, self.base, "PUT", path, {"msgtype": "m.text", "body": "!ping"}, self.token
+        )
         try:
             arrived = await asyncio.wait_for(future, timeout)
         except TimeoutError:
             return None
         finally:
             self.waiters.pop(room_id, None)
-        return arrived - started
+        return Sample(str(sent["event_id"]), started, arrived)
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -223,8 +236,13 @@ class BotProcess:
     room_id: str
     process: subprocess.Popen[bytes]
     log: Path
-    times: list[float] = field(default_factory=list)
+    trace: Path | None = None
+    samples: list[Sample] = field(default_factory=list)
     missed: int = 0
+
+    @property
+    def times(self) -> list[float]:
+        return [s.seconds for s in self.samples]
 
     @property
     def pid(self) -> int:
@@ -268,7 +286,10 @@ def start_oasis_bot(
         f"level = {json.dumps(args.bot_log_level)}\n"
     )
     env = dict(os.environ, OASIS_MATRIX_ACCESS_TOKEN=account.access_token)
-    if args.profile:
+    trace = workdir / "trace-oasis.jsonl" if args.trace else None
+    if trace is not None:
+        command = [sys.executable, str(ROOT / "bench" / "tracing.py"), str(trace), "oasis", "run"]
+    elif args.profile:
         command = [sys.executable, "-m", "cProfile", "-o", str(args.profile), "-m", "bot", "run"]
     else:
         command = [sys.executable, "-m", "bot", "run"]
@@ -277,30 +298,87 @@ def start_oasis_bot(
         process = subprocess.Popen(
             [*command, "--config", str(config)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    return BotProcess("oasis-bot", account.user_id, room_id, process, log)
+    return BotProcess("oasis-bot", account.user_id, room_id, process, log, trace)
 
 
-def start_echo_bot(workdir: Path, base: str, account: Login, room_id: str) -> BotProcess:
+def start_echo_bot(
+    workdir: Path, base: str, account: Login, room_id: str, args: argparse.Namespace
+) -> BotProcess:
     env = dict(os.environ, OASIS_ECHO_ACCESS_TOKEN=account.access_token)
+    trace = workdir / "trace-echo.jsonl" if args.trace else None
+    if trace is not None:
+        command = [sys.executable, str(ROOT / "bench" / "tracing.py"), str(trace), "echo"]
+    else:
+        command = [sys.executable, str(ROOT / "bench" / "echo_bot.py")]
     log = workdir / "echo-bot.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "echo_bot.py"),
-                "--homeserver",
-                base,
-                "--user-id",
-                account.user_id,
-                "--device-id",
-                account.device_id,
-            ],
+            [*command, "--homeserver", base, "--user-id", account.user_id, "--device-id", account.device_id],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    return BotProcess("echo bot", account.user_id, room_id, process, log)
+    return BotProcess("echo bot", account.user_id, room_id, process, log, trace)
+
+
+# --- where the time goes (--trace) ----------------------------------------------------------
+
+# Consecutive steps of one ping, as (label, from mark, to mark); `started` and `arrived` are
+# the measuring client's, the others the bot's (see bench/tracing.py).
+OASIS_STEPS = [
+    ("Synapse: !ping sent -> bot's sync returns", "started", "http"),
+    ("nio: read + parse the sync response", "http", "parsed"),
+    ("nio: update room state", "parsed", "received"),
+    ("sync loop: filter events", "received", "collected"),
+    ("sync loop: commit inbox + token", "collected", "stored"),
+    ("dispatch: lane task starts", "stored", "handle_start"),
+    ("dispatch: unit of work (handler, outbox, done)", "handle_start", "handle_end"),
+    ("sender: wake, query outbox", "handle_end", "deliver_start"),
+    ("sender: prepare send", "deliver_start", "send_start"),
+    ("Synapse: answer sent -> member's sync returns", "send_start", "arrived"),
+]
+ECHO_STEPS = [
+    ("Synapse: !ping sent -> bot's sync returns", "started", "http"),
+    ("nio: read + parse the sync response", "http", "parsed"),
+    ("nio: room state + callback until room_send", "parsed", "send_start"),
+    ("Synapse: answer sent -> member's sync returns", "send_start", "arrived"),
+]
+SIDE_STEPS = [
+    ("(answer PUT /send: request -> response)", "send_start", "send_end"),
+    ("(after the send: mark sent, commit)", "send_end", "delivered"),
+]
+
+
+def trace_report(bot: BotProcess, steps: list[tuple[str, str, str]]) -> None:
+    if bot.trace is None or not bot.trace.exists():
+        print(f"{bot.name}: no trace written")
+        return
+    marks: dict[str, dict[str, Any]] = {}
+    for line in bot.trace.read_text().splitlines():
+        record = json.loads(line)
+        marks[record["event_id"]] = record
+    rows: list[dict[str, Any]] = []
+    for sample in bot.samples:
+        record = marks.get(sample.event_id)
+        if record is not None:
+            rows.append({**record, "started": sample.started, "arrived": sample.arrived})
+    print(f"\n{bot.name}: where the time goes ({len(rows)} traced pings; ms)")
+    print(f"  {'step':52} {'median':>7} {'mean':>7} {'p90':>7}")
+    for label, start, end in [*steps, *SIDE_STEPS, ("total", "started", "arrived")]:
+        values = [(r[end] - r[start]) * 1000 for r in rows if start in r and end in r]
+        if values:
+            print(
+                f"  {label:52} {statistics.median(values):7.2f} {statistics.fmean(values):7.2f} "
+                f"{percentile(values, 0.9):7.2f}"
+            )
+    spans = sorted({name for r in rows for name in r.get("spans", {})})
+    for name in spans:
+        values = [r["spans"][name] * 1000 for r in rows if name in r.get("spans", {})]
+        print(
+            f"  {'  in which ' + name:52} {statistics.median(values):7.2f} {statistics.fmean(values):7.2f} "
+            f"{percentile(values, 0.9):7.2f}"
+        )
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -352,7 +430,7 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
             )
         await member.start()
         ours = start_oasis_bot(workdir, base, logins["bot"], rooms["bot"], args)
-        echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"])
+        echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"], args)
         bots = [ours, echo]
         try:
             for bot in bots:
@@ -373,6 +451,9 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
             for bot in bots:
                 bot.stop()
         print(f"measured in {elapsed:.0f} s")
+        if args.trace:
+            trace_report(ours, OASIS_STEPS)
+            trace_report(echo, ECHO_STEPS)
         return summarize(ours, echo, rss, rss_after, cpu)
 
 
@@ -382,12 +463,12 @@ async def run_pings(
     for i in range(count):
         order = random.sample(bots, len(bots))
         for bot in order:
-            rtt = await member.ping(bot.room_id, bot.user_id, timeout=args.timeout)
-            if rtt is None:
+            sample = await member.ping(bot.room_id, bot.user_id, timeout=args.timeout)
+            if sample is None:
                 bot.alive()
                 bot.missed += record
             elif record:
-                bot.times.append(rtt)
+                bot.samples.append(sample)
             await asyncio.sleep(args.gap)
         if record and (i + 1) % max(1, count // 5) == 0:
             print(f"  {i + 1}/{count}", flush=True)
@@ -474,6 +555,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bot-database", help="oasis-bot's database URL (default: SQLite in the temp dir)")
     parser.add_argument("--bot-log-level", default="INFO", help="oasis-bot's log level (default INFO)")
     parser.add_argument("--profile", help="run oasis-bot under cProfile, writing the stats to this file")
+    parser.add_argument(
+        "--trace", action="store_true", help="run both bots under bench/tracing.py: time of each step"
+    )
     parser.add_argument("--keep", help="keep the working files (logs, database, Synapse) in this folder")
     parser.add_argument("--seed", type=int, help="random seed of the ping order")
     args = parser.parse_args(argv)
