@@ -1,0 +1,66 @@
+"""The runtime's own tables (inbox, bot state, outbox), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.db import Database
+
+
+def _event(event_id: str, body: str = "!ping") -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "room_id": "!room:test",
+        "sender": "@alice:test",
+        "type": "m.room.message",
+        "origin_server_ts": 1,
+        "content": {"msgtype": "m.text", "body": body},
+    }
+
+
+async def test_inbox_stores_each_event_once(db: Database) -> None:
+    async with db.unit() as repos:
+        new = await repos.inbox.add_many([_event("$a"), _event("$b"), _event("$a")])
+        await repos.commit()
+    assert new == ["$a", "$b"]
+
+    async with db.unit() as repos:
+        new = await repos.inbox.add_many([_event("$b", "again"), _event("$c")])
+        await repos.commit()
+    assert new == ["$c"]
+
+    async with db.unit() as repos:
+        assert await repos.inbox.add_many([]) == []
+        pending = await repos.inbox.pending()
+    assert [(r.event_id, r.payload["content"]["body"]) for r in pending] == [
+        ("$a", "!ping"),
+        ("$b", "!ping"),  # the first copy stays
+        ("$c", "!ping"),
+    ]
+
+
+async def test_bot_state_set_inserts_then_replaces(db: Database) -> None:
+    async with db.unit() as repos:
+        assert await repos.state.get("sync.next_batch") is None
+        await repos.state.set("sync.next_batch", "s1")
+        await repos.state.set("other", "x")
+        await repos.commit()
+    async with db.unit() as repos:
+        await repos.state.set("sync.next_batch", "s2")
+        await repos.commit()
+    async with db.unit() as repos:
+        await repos.state.set("sync.next_batch", "s3")  # not committed
+    async with db.unit() as repos:
+        assert await repos.state.get("sync.next_batch") == "s2"
+        assert await repos.state.get("other") == "x"
+
+
+async def test_inbox_without_insert_returning(db: Database, monkeypatch: Any) -> None:
+    """Old SQLite (< 3.35) cannot return rows from an INSERT: the two-statement path."""
+    monkeypatch.setattr(db.engine.dialect, "insert_returning", False)
+    async with db.unit() as repos:
+        assert await repos.inbox.add_many([_event("$a"), _event("$a")]) == ["$a"]
+        await repos.commit()
+    async with db.unit() as repos:
+        assert await repos.inbox.add_many([_event("$a"), _event("$b")]) == ["$b"]
+        await repos.commit()
