@@ -64,6 +64,17 @@ class InboxRepository(Repository):
             update(InboxEvent).where(InboxEvent.event_id == event_id).values(done=True)
         )
 
+    async def claim(self, event_id: str) -> bool:
+        """Mark a pending event done; False if it was already done (or is unknown).
+        One atomic statement: of two units handling the same event, only one can commit
+        with a True claim."""
+        result = await self.session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.event_id == event_id, InboxEvent.done.is_(False))
+            .values(done=True)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     async def prune(self, older_than: timedelta) -> int:
         """Forget handled events after a while (they only guard against re-delivery)."""
         cutoff: datetime = utcnow() - older_than

@@ -64,3 +64,20 @@ async def test_inbox_without_insert_returning(db: Database, monkeypatch: Any) ->
     async with db.unit() as repos:
         assert await repos.inbox.add_many([_event("$a"), _event("$b")]) == ["$b"]
         await repos.commit()
+
+
+async def test_claim_marks_a_pending_event_done_once(db: Database) -> None:
+    async with db.unit() as repos:
+        await repos.inbox.add_many([_event("$a")])
+        await repos.commit()
+    async with db.unit() as repos:
+        assert await repos.inbox.claim("$a")
+        await repos.rollback()  # a failed handler: still pending
+    async with db.unit() as repos:
+        assert await repos.inbox.claim("$a")
+        await repos.commit()
+    async with db.unit() as repos:
+        assert not await repos.inbox.claim("$a")  # a second run of the same event
+        assert not await repos.inbox.claim("$unknown")
+        assert await repos.inbox.is_done("$a")
+        assert await repos.inbox.pending() == []
