@@ -16,8 +16,9 @@ step, keyed by the ping's event id, and writes one JSON line per ping at exit:
   `handle_start`/`handle_end` (the unit of work: handler, outbox row, done mark, commit),
   `deliver_start` (the sender picked the row up), `delivered` (marked sent, committed)
 - `send_start`/`send_end`: the answer's `PUT /send` (Synapse accepted it at `send_end`)
-- `spans`: seconds spent in named steps inside the handling unit (`is_done`, `locale`,
-  `route`, `mark_done`, `commit`), and `sender_due` (the sender's outbox query)."""
+- `spans`: seconds spent in named steps inside the handling unit (`locale`, `route`,
+  `claim` — or `is_done` + `mark_done` before it —, `commit`), and `sender_due` (the
+  sender's outbox query)."""
 
 from __future__ import annotations
 
@@ -184,6 +185,7 @@ def _patch_oasis() -> None:
 
     Dispatcher.handle = handle  # type: ignore[method-assign]
     _timed(InboxRepository, "is_done", "is_done")
+    _timed(InboxRepository, "claim", "claim")
     _timed(Services, "locale_of", "locale")
     _timed(Dispatcher, "_route", "route")
     _timed(InboxRepository, "mark_done", "mark_done")

@@ -81,3 +81,31 @@ async def test_claim_marks_a_pending_event_done_once(db: Database) -> None:
         assert not await repos.inbox.claim("$unknown")
         assert await repos.inbox.is_done("$a")
         assert await repos.inbox.pending() == []
+
+
+async def _sent(db: Database, tag: str | None) -> tuple[Any, Any]:
+    async with db.unit() as repos:
+        row = await repos.outbox.enqueue(
+            event_type="m.room.message", content={"body": "secret"}, room_id="!room:test", tag=tag
+        )
+        await repos.commit()
+    assert row is not None
+    async with db.unit() as repos:
+        await repos.outbox.mark_sent(row.id, f"$sent{row.id}", "!room:test")
+        await repos.commit()
+    async with db.unit() as repos:
+        sent = await repos.outbox.get(row.id)
+        tag_found = await repos.outbox.tag_for_event(f"$sent{row.id}")
+    return sent, tag_found
+
+
+async def test_mark_sent_keeps_the_tag_and_drops_the_payload(db: Database, monkeypatch: Any) -> None:
+    sent, tag = await _sent(db, "signal:1")
+    assert (sent.status, sent.event_id, sent.content, tag) == ("sent", f"$sent{sent.id}", {}, "signal:1")
+    sent, tag = await _sent(db, None)
+    assert (sent.status, sent.content, tag) == ("sent", {}, None)
+    monkeypatch.setattr(db.engine.dialect, "update_returning", False)  # SQLite < 3.35
+    sent, tag = await _sent(db, "signal:2")
+    assert (sent.status, sent.content, tag) == ("sent", {}, "signal:2")
+    async with db.unit() as repos:
+        assert await repos.outbox.pending_count() == 0
