@@ -158,6 +158,7 @@ class Member:
     login: Login
     waiters: dict[str, Waiter] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
+    filter_id: str = ""
 
     async def create_room(self, name: str, invite: str) -> str:
         body = {"name": name, "preset": "private_chat", "invite": [invite]}
@@ -169,6 +170,11 @@ class Member:
         return self.login.access_token
 
     async def start(self) -> None:
+        # An uploaded filter: Synapse validates an inline one on every /sync (milliseconds
+        # of its CPU), which would load the homeserver during the measurements.
+        path = f"/_matrix/client/v3/user/{quote(self.login.user_id)}/filter"
+        created = await call(self.session, self.base, "POST", path, json.loads(SYNC_FILTER), self.token)
+        self.filter_id = str(created["filter_id"])
         params = {"timeout": "0", "filter": json.dumps({"room": {"timeline": {"limit": 0}}})}
         first = await call(
             self.session, self.base, "GET", "/_matrix/client/v3/sync", None, self.token, params
@@ -177,7 +183,7 @@ class Member:
 
     async def _loop(self, since: str) -> None:
         while True:
-            params = {"since": since, "timeout": "30000", "filter": SYNC_FILTER}
+            params = {"since": since, "timeout": "30000", "filter": self.filter_id}
             try:
                 data = await call(
                     self.session, self.base, "GET", "/_matrix/client/v3/sync", None, self.token, params
@@ -310,6 +316,8 @@ def start_echo_bot(
         command = [sys.executable, str(ROOT / "bench" / "tracing.py"), str(trace), "echo"]
     else:
         command = [sys.executable, str(ROOT / "bench" / "echo_bot.py")]
+    if args.echo_rich:
+        command.append("--rich")
     log = workdir / "echo-bot.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -555,6 +563,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bot-database", help="oasis-bot's database URL (default: SQLite in the temp dir)")
     parser.add_argument("--bot-log-level", default="INFO", help="oasis-bot's log level (default INFO)")
     parser.add_argument("--profile", help="run oasis-bot under cProfile, writing the stats to this file")
+    parser.add_argument(
+        "--echo-rich",
+        action="store_true",
+        help="the echo bot answers with oasis-bot's message shape (reply, HTML, m.mentions)",
+    )
     parser.add_argument(
         "--trace", action="store_true", help="run both bots under bench/tracing.py: time of each step"
     )
