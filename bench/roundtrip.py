@@ -450,19 +450,21 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
             cpu = {bot.name: bot.cpu_seconds() for bot in bots}
             print(f"measuring: {args.pings} pings each, interleaved", flush=True)
             started = time.monotonic()
+            load_before = os.getloadavg()[0]
             await run_pings(member, bots, args.pings, args, record=True)
             elapsed = time.monotonic() - started
+            load = (load_before + os.getloadavg()[0]) / 2
             cpu = {bot.name: bot.cpu_seconds() - cpu[bot.name] for bot in bots}
             rss_after = {bot.name: bot.rss_mb() for bot in bots}
         finally:
             await member.stop()
             for bot in bots:
                 bot.stop()
-        print(f"measured in {elapsed:.0f} s")
+        print(f"measured in {elapsed:.0f} s; machine load average {load:.2f} on {os.cpu_count()} cores")
         if args.trace:
             trace_report(ours, OASIS_STEPS)
             trace_report(echo, ECHO_STEPS)
-        return summarize(ours, echo, rss, rss_after, cpu)
+        return {**summarize(ours, echo, rss, rss_after, cpu), "load": round(load, 2)}
 
 
 async def run_pings(
