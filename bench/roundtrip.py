@@ -17,7 +17,8 @@ client's work to one bot's latency); and each process's resident memory is its o
     python bench/roundtrip.py --homeserver URL --registration-shared-secret SECRET
     python bench/roundtrip.py --homeserver URL --accounts accounts.json
 
-`accounts.json`: {"member": {"user_id": …, "password": …}, "bot": {…}, "echo": {…}}.
+`accounts.json`: {"member": {"user_id": …, "password": …}, "bot": {…}, "echo": {…}} (and
+"other" with --compare-with).
 Against a real homeserver lift the accounts' rate limits first (see docs/benchmarks.md).
 
 The last line printed is `RESULT ratio=… bot_median_ms=… echo_median_ms=… …`."""
@@ -277,10 +278,20 @@ class BotProcess:
 
 
 def start_oasis_bot(
-    workdir: Path, base: str, account: Login, room_id: str, args: argparse.Namespace
+    workdir: Path,
+    base: str,
+    account: Login,
+    room_id: str,
+    args: argparse.Namespace,
+    *,
+    name: str = "oasis-bot",
+    root: Path = ROOT,
 ) -> BotProcess:
-    db_url = args.bot_database or f"sqlite+aiosqlite:///{workdir / 'oasis-bot.db'}"
-    config = workdir / "oasis-bot.toml"
+    """`python -m bot run` from the checkout at `root` (this one, or --compare-with)."""
+    tag = "oasis-bot" if root == ROOT else "oasis-other"
+    db_url = args.bot_database if args.bot_database and root == ROOT else None
+    db_url = db_url or f"sqlite+aiosqlite:///{workdir / (tag + '.db')}"
+    config = workdir / f"{tag}.toml"
     config.write_text(
         "[matrix]\n"
         f"homeserver = {json.dumps(base)}\n"
@@ -292,19 +303,19 @@ def start_oasis_bot(
         f"level = {json.dumps(args.bot_log_level)}\n"
     )
     env = dict(os.environ, OASIS_MATRIX_ACCESS_TOKEN=account.access_token)
-    trace = workdir / "trace-oasis.jsonl" if args.trace else None
+    trace = workdir / f"trace-{tag}.jsonl" if args.trace and root == ROOT else None
     if trace is not None:
         command = [sys.executable, str(ROOT / "bench" / "tracing.py"), str(trace), "oasis", "run"]
-    elif args.profile:
+    elif args.profile and root == ROOT:
         command = [sys.executable, "-m", "cProfile", "-o", str(args.profile), "-m", "bot", "run"]
     else:
         command = [sys.executable, "-m", "bot", "run"]
-    log = workdir / "oasis-bot.log"
+    log = workdir / f"{tag}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--config", str(config)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [*command, "--config", str(config)], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    return BotProcess("oasis-bot", account.user_id, room_id, process, log, trace)
+    return BotProcess(name, account.user_id, room_id, process, log, trace)
 
 
 def start_echo_bot(
@@ -393,16 +404,17 @@ def trace_report(bot: BotProcess, steps: list[tuple[str, str, str]]) -> None:
 
 
 async def accounts(session: aiohttp.ClientSession, base: str, args: argparse.Namespace) -> dict[str, Login]:
+    roles = ("member", "bot", "echo", "other") if args.compare_with else ("member", "bot", "echo")
     if args.accounts:
         given = json.loads(await asyncio.to_thread(Path(args.accounts).read_text))
         return {
             role: await login(session, base, given[role]["user_id"], given[role]["password"])
-            for role in ("member", "bot", "echo")
+            for role in roles
         }
     assert args.registration_shared_secret
     suffix = uuid.uuid4().hex[:6]
     made = {}
-    for role in ("member", "bot", "echo"):
+    for role in roles:
         password = uuid.uuid4().hex[:PASSWORD_BYTES]
         made[role] = await register(
             session, base, args.registration_shared_secret, f"bench_{role}_{suffix}", password
@@ -426,7 +438,10 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
         logins = await accounts(session, base, args)
         member = Member(session, base, logins["member"])
         rooms = {}
-        for role, name in (("bot", "bench oasis-bot"), ("echo", "bench echo bot")):
+        names = [("bot", "bench oasis-bot"), ("echo", "bench echo bot")]
+        if args.compare_with:
+            names.append(("other", "bench other oasis-bot"))
+        for role, name in names:
             rooms[role] = await member.create_room(name, logins[role].user_id)
             await call(
                 session,
@@ -440,10 +455,23 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
         ours = start_oasis_bot(workdir, base, logins["bot"], rooms["bot"], args)
         echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"], args)
         bots = [ours, echo]
+        if args.compare_with:
+            other_name = f"oasis@{args.compare_with.name}"
+            bots.append(
+                start_oasis_bot(
+                    workdir,
+                    base,
+                    logins["other"],
+                    rooms["other"],
+                    args,
+                    name=other_name,
+                    root=args.compare_with,
+                )
+            )
         try:
             for bot in bots:
                 await wait_ready(member, bot)
-            print(f"both bots answer; warm-up: {args.warmup} pings each", flush=True)
+            print(f"{len(bots)} bots answer; warm-up: {args.warmup} pings each", flush=True)
             await run_pings(member, bots, args.warmup, args, record=False)
             await asyncio.sleep(args.settle)
             rss = {bot.name: bot.rss_mb() for bot in bots}
@@ -464,7 +492,8 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
         if args.trace:
             trace_report(ours, OASIS_STEPS)
             trace_report(echo, ECHO_STEPS)
-        return {**summarize(ours, echo, rss, rss_after, cpu), "load": round(load, 2)}
+        result = summarize(ours, echo, rss, rss_after, cpu, bots[2:])
+        return {**result, "load": round(load, 2)}
 
 
 async def run_pings(
@@ -496,16 +525,19 @@ def summarize(
     rss: dict[str, float],
     rss_after: dict[str, float],
     cpu: dict[str, float],
+    others: list[BotProcess],
 ) -> dict[str, float]:
-    if not ours.times or not echo.times:
+    if not all(bot.times for bot in (ours, echo, *others)):
         raise RuntimeError("no answers measured")
     print()
-    print(f"{'':10} {'median':>8} {'p90':>8} {'p99':>8} {'min':>8} {'mean':>8} {'missed':>7} {'CPU/ping':>9}")
-    for bot in (ours, echo):
+    width = max(10, *(len(bot.name) for bot in others))
+    columns = ("median", "p90", "p99", "min", "mean")
+    print(f"{'':{width}} " + " ".join(f"{c:>8}" for c in columns) + f" {'missed':>7} {'CPU/ping':>9}")
+    for bot in (ours, echo, *others):
         ms = [t * 1000 for t in bot.times]
         cpu_ms = cpu[bot.name] * 1000 / max(1, len(ms))
         print(
-            f"{bot.name:10} {statistics.median(ms):8.1f} {percentile(ms, 0.9):8.1f} "
+            f"{bot.name:{width}} {statistics.median(ms):8.1f} {percentile(ms, 0.9):8.1f} "
             f"{percentile(ms, 0.99):8.1f} {min(ms):8.1f} {statistics.fmean(ms):8.1f} "
             f"{bot.missed:7d} {cpu_ms:7.1f}ms"
         )
@@ -518,6 +550,11 @@ def summarize(
     echo_median = statistics.median(echo.times) * 1000
     ratio = bot_median / echo_median
     print(f"ratio of medians: {ratio:.2f} (target ≤ 1.20)")
+    extra: dict[str, float] = {}
+    for bot in others:
+        median = statistics.median(bot.times) * 1000
+        print(f"{bot.name}: ratio {median / echo_median:.2f}, idle resident memory {rss[bot.name]:.1f} MB")
+        extra = {"other_ratio": round(median / echo_median, 3), "other_median_ms": round(median, 1)}
     return {
         "ratio": round(ratio, 3),
         "bot_median_ms": round(bot_median, 1),
@@ -529,7 +566,8 @@ def summarize(
         "bot_cpu_ms_per_ping": round(cpu[ours.name] * 1000 / len(ours.times), 2),
         "echo_cpu_ms_per_ping": round(cpu[echo.name] * 1000 / len(echo.times), 2),
         "pings": len(ours.times),
-        "missed": ours.missed + echo.missed,
+        "missed": sum(bot.missed for bot in (ours, echo, *others)),
+        **extra,
     }
 
 
@@ -556,7 +594,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--homeserver", help="URL of the homeserver (default: start an embedded Synapse)")
     parser.add_argument("--registration-shared-secret", help="to register the three accounts on --homeserver")
-    parser.add_argument("--accounts", help="JSON file with existing accounts: member, bot, echo")
+    parser.add_argument("--accounts", help="JSON file with existing accounts: member, bot, echo (other)")
     parser.add_argument("--pings", type=int, default=300, help="measured pings per bot (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured pings per bot first (default 30)")
     parser.add_argument("--gap", type=float, default=0.1, help="pause after each answer, s (default 0.1)")
@@ -565,6 +603,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bot-database", help="oasis-bot's database URL (default: SQLite in the temp dir)")
     parser.add_argument("--bot-log-level", default="INFO", help="oasis-bot's log level (default INFO)")
     parser.add_argument("--profile", help="run oasis-bot under cProfile, writing the stats to this file")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="also measure the oasis-bot checkout in this folder (e.g. an older commit), in a third room",
+    )
     parser.add_argument(
         "--echo-rich",
         action="store_true",
@@ -580,6 +623,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--homeserver needs --registration-shared-secret or --accounts")
     if args.profile:
         args.profile = str(Path(args.profile).absolute())
+    if args.compare_with:
+        args.compare_with = args.compare_with.absolute()
+        if not (args.compare_with / "bot" / "__main__.py").exists():
+            parser.error(f"--compare-with: no oasis-bot checkout in {args.compare_with}")
     return args
 
 
