@@ -28,7 +28,6 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
     SyncResponse,
-    UploadFilterResponse,
     UploadResponse,
     WhoamiResponse,
 )
@@ -120,27 +119,8 @@ class MatrixClient:
         await self.nio.close()
 
     # --- sync ---------------------------------------------------------------------
-    async def upload_filter(self, definition: dict[str, Any]) -> str | None:
-        """Store a sync filter on the homeserver; its id then stands for it in every
-        /sync (the homeserver neither re-reads nor re-validates it each time). None when
-        the homeserver refuses it (the caller sends the filter itself)."""
-        try:
-            resp = await self.nio.upload_filter(
-                presence=definition.get("presence"),
-                account_data=definition.get("account_data"),
-                room=definition.get("room"),
-            )
-        except Exception as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(resp, UploadFilterResponse):
-            return str(resp.filter_id)
-        if getattr(resp, "status_code", None):  # an errcode: refused, not an outage
-            log.warning("sync filter refused (%s); sending it with each sync", resp)
-            return None
-        raise TransientError(str(resp))
-
     async def sync(
-        self, since: str | None, sync_filter: dict[str, Any] | str, timeout_ms: int, full_state: bool
+        self, since: str | None, sync_filter: dict[str, Any], timeout_ms: int, full_state: bool
     ) -> SyncResponse:
         try:
             resp = await self.nio.sync(

@@ -77,9 +77,6 @@ class SyncLoop:
         self.ready = asyncio.Event()  # set after the first successful sync
         self.synced = asyncio.Event()  # pulsed after each sync (tests wait on it)
         self.token: str | None = None
-        # FILTER stored on the homeserver, used by id; None until uploaded, or after a
-        # failed sync (re-uploaded then, in case the homeserver lost it).
-        self.filter_id: str | None = None
 
     async def run(self) -> None:
         async with self.db.unit() as repos:
@@ -91,17 +88,14 @@ class SyncLoop:
         backoff = 1.0
         while True:
             try:
-                if self.token and self.filter_id is None:
-                    self.filter_id = await self.client.upload_filter(FILTER) or ""
                 resp = await self.client.sync(
                     self.token,
-                    (self.filter_id or FILTER) if self.token else FIRST_FILTER,
+                    FILTER if self.token else FIRST_FILTER,
                     timeout_ms=0 if first else SYNC_TIMEOUT_MS,
                     full_state=first and self.token is not None,
                 )
                 events = await self._collect(resp, self.token)
             except TransientError as exc:
-                self.filter_id = None
                 if online:
                     log.warning("homeserver unreachable, retrying with backoff: %s", exc)
                     online = False
