@@ -529,7 +529,7 @@ def summarize(
     if not all(bot.times for bot in (ours, echo, *others)):
         raise RuntimeError("no answers measured")
     print()
-    width = max(10, *(len(bot.name) for bot in others))
+    width = max([10, *(len(bot.name) for bot in others)])
     columns = ("median", "p90", "p99", "min", "mean")
     print(f"{'':{width}} " + " ".join(f"{c:>8}" for c in columns) + f" {'missed':>7} {'CPU/ping':>9}")
     for bot in (ours, echo, *others):
