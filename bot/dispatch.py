@@ -166,11 +166,14 @@ class Dispatcher:
         event_id = event["event_id"]
         try:
             async with self.db.unit() as repos:
-                if await repos.inbox.is_done(event_id):
-                    return
                 ctx = await self._context(repos, event)
                 await self._route(ctx, event)
-                await repos.inbox.mark_done(event_id)
+                # The done mark is the guard: it commits with the handler's effects only
+                # if the event was still pending (one statement, no separate check).
+                if not await repos.inbox.claim(event_id):
+                    log.warning("%s was already handled; this run's effects are dropped", event_id)
+                    await repos.rollback()
+                    return
                 await repos.commit()
         except UserError as err:
             await self._fail(event, err, None)

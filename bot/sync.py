@@ -113,6 +113,9 @@ class SyncLoop:
             first = False
             if fresh:
                 self.on_new(fresh)
+                # Let the new lanes start (their first query goes to the database) before
+                # the next /sync is prepared: the two then overlap.
+                await asyncio.sleep(0)
             self.ready.set()
             self.synced.set()
             self.synced.clear()

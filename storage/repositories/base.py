@@ -54,7 +54,34 @@ class Repository:
         """INSERT … ON CONFLICT DO NOTHING; returns how many rows were new."""
         if not rows:
             return 0
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
+        stmt = self._insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
         result = await self.session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def insert_new(self, table: Table, rows: Sequence[Mapping[str, Any]], key: str) -> list[Any] | None:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING `key`: the keys of the rows that
+        were new, in one statement. None when the database cannot return rows from an
+        INSERT (SQLite before 3.35): nothing was written then, use `insert_ignore`."""
+        if not self.session.get_bind().dialect.insert_returning:
+            return None
+        if not rows:
+            return []
+        stmt = (
+            self._insert(table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(table.c[key])
+        )
+        result = await self.session.execute(stmt)
+        return list(result.scalars())
+
+    async def upsert(self, table: Table, row: Mapping[str, Any], key: str) -> None:
+        """INSERT, or UPDATE the row with the same `key`, in one statement."""
+        stmt = self._insert(table).values(dict(row))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[key], set_={k: v for k, v in row.items() if k != key}
+        )
+        await self.session.execute(stmt)
+
+    def _insert(self, table: Table) -> Any:
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)

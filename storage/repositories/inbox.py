@@ -19,18 +19,10 @@ class InboxRepository(Repository):
         the events that were new."""
         if not events:
             return []
-        ids = [e["event_id"] for e in events]
-        known = set(
-            await self.session.scalars(select(InboxEvent.event_id).where(InboxEvent.event_id.in_(ids)))
-        )
-        fresh = [e for e in events if e["event_id"] not in known]
-        seen: set[str] = set()
-        rows = []
-        for e in fresh:
-            if e["event_id"] in seen:
-                continue
-            seen.add(e["event_id"])
-            rows.append(
+        rows: dict[str, dict[str, Any]] = {}
+        for e in events:
+            rows.setdefault(
+                e["event_id"],
                 {
                     "event_id": e["event_id"],
                     "room_id": e["room_id"],
@@ -40,10 +32,19 @@ class InboxRepository(Repository):
                     "origin_ts": int(e.get("origin_server_ts", 0)),
                     "done": False,
                     "received_at": utcnow(),
-                }
+                },
             )
-        await self.insert_ignore(InboxEvent.__table__, rows, ["event_id"])  # type: ignore[arg-type]
-        return [r["event_id"] for r in rows]
+        table = InboxEvent.__table__
+        new = await self.insert_new(table, list(rows.values()), "event_id")  # type: ignore[arg-type]
+        if new is not None:  # one statement: insert what is new, return its ids
+            inserted = set(new)
+            return [event_id for event_id in rows if event_id in inserted]
+        known = set(
+            await self.session.scalars(select(InboxEvent.event_id).where(InboxEvent.event_id.in_(rows)))
+        )
+        fresh = [row for event_id, row in rows.items() if event_id not in known]
+        await self.insert_ignore(table, fresh, ["event_id"])  # type: ignore[arg-type]
+        return [row["event_id"] for row in fresh]
 
     async def pending(self, limit: int = 1000) -> Sequence[InboxEvent]:
         result = await self.session.scalars(
@@ -62,6 +63,17 @@ class InboxRepository(Repository):
         await self.session.execute(
             update(InboxEvent).where(InboxEvent.event_id == event_id).values(done=True)
         )
+
+    async def claim(self, event_id: str) -> bool:
+        """Mark a pending event done; False if it was already done (or is unknown).
+        One atomic statement: of two units handling the same event, only one can commit
+        with a True claim."""
+        result = await self.session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.event_id == event_id, InboxEvent.done.is_(False))
+            .values(done=True)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def prune(self, older_than: timedelta) -> int:
         """Forget handled events after a while (they only guard against re-delivery)."""

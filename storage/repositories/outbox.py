@@ -100,18 +100,33 @@ class OutboxRepository(Repository):
         return await self.session.get(OutboxMessage, message_id)
 
     async def mark_sent(self, message_id: int, event_id: str, room_id: str) -> None:
-        row = await self.session.get(OutboxMessage, message_id)
-        if row is None:
-            return
-        row.status = "sent"
-        row.event_id = event_id
-        row.room_id = room_id
-        row.sent_at = utcnow()
         # Once delivered, the payload is no longer needed (it may hold personal data).
-        row.attachment = None
-        row.content = {}
-        if row.tag:
-            self.session.add(SentEvent(event_id=event_id, room_id=room_id, tag=row.tag))
+        values: dict[str, Any] = {
+            "status": "sent",
+            "event_id": event_id,
+            "room_id": room_id,
+            "sent_at": utcnow(),
+            "attachment": None,
+            "content": {},
+        }
+        if self.session.get_bind().dialect.update_returning:  # one statement
+            found = await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(**values)
+                .returning(OutboxMessage.tag)
+                .execution_options(synchronize_session=False)
+            )
+            tag = found.scalar()
+        else:  # SQLite < 3.35
+            row = await self.session.get(OutboxMessage, message_id)
+            if row is None:
+                return
+            for name, value in values.items():
+                setattr(row, name, value)
+            tag = row.tag
+        if tag:
+            self.session.add(SentEvent(event_id=event_id, room_id=room_id, tag=tag))
 
     async def mark_failed(self, message_id: int, error: str) -> None:
         await self.session.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from storage.base import utcnow
 from storage.models.runtime import BotState
 from storage.repositories.base import Repository
 
@@ -13,11 +14,8 @@ class BotStateRepository(Repository):
         return await self.session.scalar(select(BotState.value).where(BotState.key == key))
 
     async def set(self, key: str, value: str) -> None:
-        row = await self.session.get(BotState, key)
-        if row is None:
-            self.session.add(BotState(key=key, value=value))
-        else:
-            row.value = value
+        row = {"key": key, "value": value, "updated_at": utcnow()}
+        await self.upsert(BotState.__table__, row, "key")  # type: ignore[arg-type]
 
     async def delete(self, key: str) -> None:
         await self.session.execute(delete(BotState).where(BotState.key == key))
