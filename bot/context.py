@@ -105,8 +105,25 @@ class Services:
     def translator(self, locale: str | None = None) -> Translator:
         return self.catalog.translator(locale or self.config.bot.language, self.tz)
 
+    # Each member's language, read once: asked for every event, changed almost never.
+    # One bot process owns its database; `!langue` and erasure update it here.
+    _locales: dict[str, str] = field(default_factory=dict, repr=False)
+
     async def locale_of(self, repos: Repos, user_id: str) -> str:
-        return await repos.settings.language(user_id) or self.config.bot.language
+        cached = self._locales.get(user_id)
+        if cached is None:
+            cached = await repos.settings.language(user_id) or self.config.bot.language
+            if len(self._locales) > 10_000:
+                self._locales.clear()
+            self._locales[user_id] = cached
+        return cached
+
+    def remember_locale(self, user_id: str, locale: str | None) -> None:
+        """Call when someone's language changes (None: erased, read again next time)."""
+        if locale is None:
+            self._locales.pop(user_id, None)
+        else:
+            self._locales[user_id] = locale
 
 
 @dataclass

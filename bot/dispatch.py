@@ -166,10 +166,14 @@ class Dispatcher:
         event_id = event["event_id"]
         try:
             async with self.db.unit() as repos:
+                # A cheap read first, so a re-delivered event never runs its handler
+                # twice (a handler may do more than write to the database)…
+                if await repos.inbox.is_done(event_id):
+                    return
                 ctx = await self._context(repos, event)
                 await self._route(ctx, event)
-                # The done mark is the guard: it commits with the handler's effects only
-                # if the event was still pending (one statement, no separate check).
+                # …and the done mark is the atomic guard: it commits with the handler's
+                # effects only if the event was still pending.
                 if not await repos.inbox.claim(event_id):
                     log.warning("%s was already handled; this run's effects are dropped", event_id)
                     await repos.rollback()
@@ -217,10 +221,11 @@ class Dispatcher:
         """Roll back the handler's work, but mark the event handled and, for a command,
         say what went wrong."""
         async with self.db.unit() as repos:
+            if not await repos.inbox.claim(event["event_id"]):
+                return  # handled meanwhile: nothing to say
             ctx = await self._context(repos, event)
             if event.get("type") == "m.room.message":
                 await self._say(ctx, Reply(rich=self._error_text(ctx, event, err, ref)))
-            await repos.inbox.mark_done(event["event_id"])
             await repos.commit()
 
     def _error_text(

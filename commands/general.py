@@ -25,6 +25,7 @@ async def language(ctx: Context, langue: Literal["fr", "en"] | None = None) -> R
     if langue is None:
         return Reply("general.langue.current", language=ctx.t(f"general.langue.names.{ctx.locale}"))
     await ctx.repos.settings.set_language(ctx.sender, langue)
+    ctx.services.remember_locale(ctx.sender, langue)
     ctx.locale = langue
     return Reply("general.langue.set", language=ctx.t(f"general.langue.names.{langue}"))
 
