@@ -65,7 +65,9 @@ class App:
         if self.clock is not None:
             self.services.clock = self.clock
         self.sender = Sender(self.db, self.client)
-        self.dispatcher = Dispatcher(self.services, self.db, self._join, self.sender.wake)
+        self.dispatcher = Dispatcher(
+            self.services, self.db, self._join, self.sender.wake, self.sender.hand_over
+        )
         self.scheduler = Scheduler(JobContext(self.services, self.db, self.sender.wake))
         self.services.scheduler = self.scheduler
         self.sync = SyncLoop(

@@ -139,7 +139,6 @@ class Context:
     command: Command | None = None
     prefix: str = "!"
     thread_root: str | None = None  # the command was typed in this thread
-    sent: list[int] = field(default_factory=list)
 
     # --- reading -------------------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +29,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+SUBMITTED_MEMORY = 50_000  # event ids remembered against double queuing
 MAX_RETRIES = 5  # a handler meeting a homeserver outage is tried again, then answered
 
 Join = Callable[[str], Any]
@@ -41,12 +42,14 @@ class Dispatcher:
         db: Database,
         join_room: Callable[[str, bool], Any],
         wake_sender: Callable[[], None],
+        hand_over: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self.services = services
         self.db = db
         self.registry = services.registry
         self.join_room = join_room
         self.wake_sender = wake_sender
+        self.hand_over = hand_over  # committed outbox rows straight to the sender
         self.config = services.config
         self._wanted = self.registry.wanted_event_types()
         self._lanes: dict[tuple[str, str], deque[dict[str, Any]]] = {}
@@ -58,6 +61,7 @@ class Dispatcher:
         self._gate = asyncio.Event()
         self.handled = 0
         self._retries: dict[str, int] = {}
+        self._submitted: OrderedDict[str, None] = OrderedDict()
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -99,9 +103,19 @@ class Dispatcher:
 
     # --- lanes --------------------------------------------------------------------
     def submit(self, events: list[dict[str, Any]]) -> None:
+        """Queue events from the inbox. An event already queued by this process (pending
+        at start and delivered again by the first sync) is queued once."""
         for event in events:
-            if not self._accepting:
-                return  # left in the inbox; handled after the restart
+            event_id = event["event_id"]
+            if event_id in self._submitted:
+                continue
+            self._submitted[event_id] = None
+            if len(self._submitted) > SUBMITTED_MEMORY:
+                self._submitted.popitem(last=False)
+            self._enqueue(event)
+
+    def _enqueue(self, event: dict[str, Any]) -> None:
+        if self._accepting:  # else left in the inbox; handled after the restart
             key = self._lane_key(event)
             self._lanes.setdefault(key, deque()).append(event)
             if key not in self._tasks:
@@ -164,21 +178,22 @@ class Dispatcher:
     # --- handling -----------------------------------------------------------------
     async def handle(self, event: dict[str, Any]) -> None:
         event_id = event["event_id"]
+        handed = False
         try:
             async with self.db.unit() as repos:
-                # A cheap read first, so a re-delivered event never runs its handler
-                # twice (a handler may do more than write to the database)…
-                if await repos.inbox.is_done(event_id):
-                    return
+                # Only pending events reach here, each once per process (`submit`), so
+                # no handler runs twice; the done mark is the atomic guard all the same:
+                # it commits with the handler's effects only if the event was pending.
                 ctx = await self._context(repos, event)
                 await self._route(ctx, event)
-                # …and the done mark is the atomic guard: it commits with the handler's
-                # effects only if the event was still pending.
                 if not await repos.inbox.claim(event_id):
                     log.warning("%s was already handled; this run's effects are dropped", event_id)
                     await repos.rollback()
                     return
                 await repos.commit()
+                if self.hand_over is not None:
+                    self.hand_over(repos.outbox.created)
+                    handed = True
         except UserError as err:
             await self._fail(event, err, None)
         except TransientError as exc:
@@ -189,7 +204,7 @@ class Dispatcher:
             if tries <= MAX_RETRIES:
                 delay = min(2.0**tries, 60.0)
                 log.warning("%s: homeserver unavailable (%s); retry in %.0f s", event_id, exc, delay)
-                asyncio.get_running_loop().call_later(delay, self.submit, [event])
+                asyncio.get_running_loop().call_later(delay, self._enqueue, event)
             else:
                 ref = error_reference()
                 log.error("giving up on %s after %d tries (réf. %s): %s", event_id, tries, ref, exc)
@@ -200,7 +215,8 @@ class Dispatcher:
             await self._fail(event, None, ref)
         finally:
             self.handled += 1
-            self.wake_sender()
+            if not handed:
+                self.wake_sender()
 
     async def _context(self, repos: Any, event: dict[str, Any]) -> Context:
         sender = event.get("sender", "")

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -38,22 +37,49 @@ class Sender:
         # MAX_ANSWERED_ERRORS the message is dropped so it cannot block the others
         # forever. Unreachable-homeserver errors never count: an outage loses nothing.
         self._answered_errors: dict[int, int] = {}
+        self._outbox_empty = False  # known to hold nothing but what is handed over
+        self._changes = 0  # counts queueings, to tell whether a read may have missed one
+        self._handed: list[OutboxMessage] = []
 
     def wake(self) -> None:
+        """Something was queued: read the outbox."""
+        self._outbox_empty = False
+        self._changes += 1
         self._wake.set()
+
+    def hand_over(self, rows: list[OutboxMessage]) -> None:
+        """Committed rows, handed over directly: when the outbox held nothing else they
+        are sent without reading it back (one query less on every answer)."""
+        if self._outbox_empty:
+            self._handed.extend(rows)
+        self._changes += 1
+        self._wake.set()
+
+    async def _next_rows(self) -> tuple[list[OutboxMessage], datetime | None]:
+        if self._outbox_empty:  # nothing but what was handed over (maybe nothing)
+            rows = list(self._handed)
+            self._handed.clear()
+            return rows, None
+        self._handed.clear()  # committed, so the read below finds them too
+        changes = self._changes
+        async with self.db.unit() as repos:
+            rows = list(await repos.outbox.due(datetime.now(UTC)))
+            next_at = None if rows else await repos.outbox.next_wakeup()
+        # Empty only if nothing was queued while reading (the read may have missed it).
+        self._outbox_empty = not rows and next_at is None and changes == self._changes
+        return rows, next_at
 
     async def run(self) -> None:
         backoff = 1.0
         online = True
         while True:
             self._wake.clear()
-            async with self.db.unit() as repos:
-                rows = await repos.outbox.due(datetime.now(UTC))
-                next_at = None if rows else await repos.outbox.next_wakeup()
+            rows, next_at = await self._next_rows()
             if not rows:
                 if self._stopping:
                     return
-                await self._sleep(_seconds_until(next_at))
+                if not await self._sleep(_seconds_until(next_at)):
+                    self._outbox_empty = False  # a quiet minute: read the outbox again
                 continue
             for row in rows:
                 try:
@@ -75,6 +101,7 @@ class Sender:
                     backoff = 1.0
                     continue
                 # Keep the order: wait, then start again from the oldest pending message.
+                self._outbox_empty = False
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 break
@@ -91,9 +118,13 @@ class Sender:
             await repos.commit()
         return True
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait for a wake-up (True) or the time (False)."""
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _deliver(self, row: OutboxMessage) -> None:
         room_id = row.room_id or await self._direct_room(row)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
 from storage.models.runtime import OutboxMessage, SentEvent
@@ -16,6 +17,10 @@ from storage.repositories.base import Repository
 
 
 class OutboxRepository(Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.created: list[OutboxMessage] = []  # this unit's new rows, in order
+
     async def enqueue(
         self,
         *,
@@ -53,6 +58,8 @@ class OutboxRepository(Repository):
         if dedup_key is None:
             row = OutboxMessage(**values)
             self.session.add(row)
+            await self.session.flush()  # the id orders the sending
+            self.created.append(row)
             return row
         # INSERT … ON CONFLICT DO NOTHING: two units racing for the same key (a job and
         # a command) cannot both queue it, and the loser's unit still commits.
@@ -63,7 +70,12 @@ class OutboxRepository(Repository):
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(OutboxMessage.id)
         )
-        return None if new_id is None else await self.session.get(OutboxMessage, new_id)
+        if new_id is None:
+            return None
+        stored = await self.session.get(OutboxMessage, new_id)
+        if stored is not None:
+            self.created.append(stored)
+        return stored
 
     async def exists(self, dedup_key: str) -> bool:
         found = await self.session.scalar(

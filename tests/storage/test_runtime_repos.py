@@ -530,11 +530,10 @@ async def test_aware_datetimes_round_trip_as_utc(db: Database, moment: datetime)
 
 async def test_naive_datetimes_are_refused(db: Database) -> None:
     async with db.unit() as repos:
-        await repos.outbox.enqueue(
-            event_type="m.room.message", content={}, room_id=ROOM, not_before=datetime(2026, 1, 1, 12, 0)
-        )
         with pytest.raises(StatementError, match="naive datetime"):
-            await repos.session.flush()
+            await repos.outbox.enqueue(
+                event_type="m.room.message", content={}, room_id=ROOM, not_before=datetime(2026, 1, 1, 12, 0)
+            )
 
 
 async def test_utc_comparisons_in_queries(db: Database) -> None:

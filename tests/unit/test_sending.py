@@ -111,3 +111,56 @@ async def test_permanent_refusal_is_recorded(db: Database) -> None:
     rows = await _run_until_sent(Sender(db, client), db)  # type: ignore[arg-type]
     assert [r.status for r in rows] == ["failed", "sent"]
     assert rows[0].last_error == "M_FORBIDDEN"
+
+
+async def test_rows_handed_over_are_sent_without_reading_the_outbox_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.repositories.outbox import OutboxRepository
+
+    reads = 0
+    original = OutboxRepository.due
+
+    async def counting_due(self: OutboxRepository, now: Any, limit: int = 20) -> Any:
+        nonlocal reads
+        reads += 1
+        return await original(self, now, limit)
+
+    monkeypatch.setattr(OutboxRepository, "due", counting_due)
+    client = ScriptedClient([])
+    sender = Sender(db, client)  # type: ignore[arg-type]
+    task = asyncio.create_task(sender.run())
+    try:
+        while not sender._outbox_empty:
+            await asyncio.sleep(0.01)  # the first read finds the outbox empty
+        async with db.unit() as repos:
+            for body in ("un", "deux"):
+                await repos.outbox.enqueue(
+                    event_type="m.room.message", content={"body": body}, room_id="!r:x"
+                )
+            await repos.commit()
+            handed = list(repos.outbox.created)
+        sender.hand_over(handed)
+        async with asyncio.timeout(5):
+            while len(client.calls) < 2:
+                await asyncio.sleep(0.01)
+        assert [b for b, _ in client.calls] == ["un", "deux"]
+        assert reads == 1
+
+        # A row queued elsewhere (a job: wake only) and then a handed one: both, in order.
+        await _queue(db, "trois")
+        sender.wake()
+        async with db.unit() as repos:
+            await repos.outbox.enqueue(
+                event_type="m.room.message", content={"body": "quatre"}, room_id="!r:x"
+            )
+            await repos.commit()
+            handed = list(repos.outbox.created)
+        sender.hand_over(handed)
+        async with asyncio.timeout(5):
+            while len(client.calls) < 4:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert [b for b, _ in client.calls] == ["un", "deux", "trois", "quatre"]
+    finally:
+        task.cancel()
