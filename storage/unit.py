@@ -12,6 +12,7 @@ from storage.repositories.direct import DirectRoomRepository
 from storage.repositories.feeds import FeedRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.profiles import ProfileRepository
 from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.signals import SignalRepository
@@ -57,6 +58,10 @@ class Repos:
     @cached_property
     def search(self) -> SearchRepository:
         return SearchRepository(self.session)
+
+    @cached_property
+    def profiles(self) -> ProfileRepository:
+        return ProfileRepository(self.session)
 
     @cached_property
     def signals(self) -> SignalRepository:

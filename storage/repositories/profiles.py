@@ -1,0 +1,253 @@
+"""Profiles (the directory), their facets and their share of the search index.
+
+Only listed profiles — visible (opt-in) and confirmed — are in the search index and have
+facets: hidden ones cannot be found by construction, and a search or a filter never
+needs a visibility test. `save()` keeps both in step with the row; call it after every
+change of a profile."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased
+
+from commands.directory_vocab import facet_value
+from storage.base import utcnow
+from storage.models.directory import Profile, ProfileFacet
+from storage.models.search import SearchTerm
+from storage.repositories.base import Repository
+from storage.repositories.search import SearchRepository
+
+KIND = "profile"  # the profiles' documents in the shared search index
+TERRITORY, STRUCTURE_KIND, TAG = "territory", "kind", "tag"
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    """What `!annuaire` asks for: words, and filters on exact (folded) facet values."""
+
+    text: str = ""
+    territory: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+
+    def facets(self) -> list[tuple[str, str]]:
+        wanted = [(TERRITORY, self.territory), (STRUCTURE_KIND, self.kind), (TAG, self.tag)]
+        return [(f, facet_value(v)) for f, v in wanted if v]
+
+
+@dataclass
+class ProfilePage:
+    profiles: list[Profile]
+    total: int
+    complete: bool = True  # False: `total` is a lower bound (a very common word)
+    matched: dict[int, tuple[str, ...]] = field(default_factory=dict)  # profile id → terms
+
+
+def search_fields(p: Profile) -> list[tuple[str, int]]:
+    """What of a profile is searchable, and how much each part weighs."""
+    return [
+        (p.shown_name, 3),
+        (" ".join(p.tags or []), 3),
+        (p.structure or "", 2),
+        (p.role or "", 2),
+        (p.kind or "", 1),
+        (" ".join(p.territories or []), 1),
+        (p.bio or "", 1),
+    ]
+
+
+def facets_of(p: Profile) -> set[tuple[str, str]]:
+    found = {(TERRITORY, facet_value(t)) for t in p.territories or []}
+    found |= {(TAG, facet_value(t)) for t in p.tags or []}
+    if p.kind:
+        found.add((STRUCTURE_KIND, facet_value(p.kind)))
+    return {(f, v) for f, v in found if v}
+
+
+def is_listed(p: Profile) -> bool:
+    return bool(p.visible) and not p.pending
+
+
+class ProfileRepository(Repository):
+    @property
+    def _search(self) -> SearchRepository:
+        return SearchRepository(self.session)
+
+    # --- one profile ----------------------------------------------------------------
+    async def get(self, user_id: str) -> Profile | None:
+        return await self.session.scalar(select(Profile).where(Profile.user_id == user_id))
+
+    async def get_or_create(self, user_id: str, display_name: str | None = None) -> Profile:
+        """The member's profile, created hidden and empty if they have none."""
+        profile = await self.get(user_id)
+        if profile is None:
+            profile = Profile(
+                user_id=user_id,
+                display_name=display_name,
+                territories=[],
+                tags=[],
+                visible=False,
+                pending=False,
+                source="member",
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            self.session.add(profile)
+            await self.session.flush()
+        elif display_name and profile.display_name != display_name:
+            profile.display_name = display_name
+        return profile
+
+    async def save(self, profile: Profile) -> None:
+        """Flush the profile and bring its index postings and facets in step with it."""
+        profile.updated_at = utcnow()
+        profile.territories = list(profile.territories or [])
+        profile.tags = list(profile.tags or [])
+        self.session.add(profile)
+        await self.session.flush()
+        await self.reindex([profile])
+
+    async def reindex(self, profiles: Sequence[Profile]) -> None:
+        listed = [p for p in profiles if is_listed(p)]
+        hidden = [p for p in profiles if not is_listed(p)]
+        for p in hidden:
+            await self._search.remove(KIND, p.id)
+        await self._search.index_many(KIND, {p.id: search_fields(p) for p in listed})
+        ids = [p.id for p in profiles]
+        for i in range(0, len(ids), 500):
+            await self.session.execute(
+                delete(ProfileFacet).where(ProfileFacet.profile_id.in_(ids[i : i + 500]))
+            )
+        rows = [{"facet": f, "value": v, "profile_id": p.id} for p in listed for f, v in facets_of(p)]
+        await self.bulk_insert(ProfileFacet.__table__, rows)  # type: ignore[arg-type]
+
+    async def delete(self, user_id: str) -> bool:
+        """Erase a profile, its facets and its postings. True if there was one."""
+        profile = await self.get(user_id)
+        if profile is None:
+            return False
+        await self._search.remove(KIND, profile.id)
+        await self.session.execute(delete(ProfileFacet).where(ProfileFacet.profile_id == profile.id))
+        await self.session.delete(profile)
+        await self.session.flush()
+        return True
+
+    async def many(self, ids: Sequence[int]) -> dict[int, Profile]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Profile).where(Profile.id.in_(list(ids))))
+        return {p.id: p for p in rows}
+
+    async def by_user_ids(self, user_ids: Sequence[str]) -> dict[str, Profile]:
+        out: dict[str, Profile] = {}
+        ids = list(user_ids)
+        for i in range(0, len(ids), 500):
+            rows = await self.session.scalars(select(Profile).where(Profile.user_id.in_(ids[i : i + 500])))
+            out.update({p.user_id: p for p in rows})
+        return out
+
+    # --- the directory ----------------------------------------------------------------
+    async def search(self, query: DirectoryQuery, *, limit: int = 10, offset: int = 0) -> ProfilePage:
+        """`!annuaire`: words through the shared index, filters applied inside its bounded
+        read; without words, the listed profiles matching the filters, by name."""
+        facets = query.facets()
+        if query.text.strip():
+            restrict = None
+            if facets:
+
+                def restrict(q: Any) -> Any:
+                    for f, v in facets:
+                        pf = aliased(ProfileFacet)
+                        q = q.join(pf, pf.profile_id == SearchTerm.doc_id).where(pf.facet == f, pf.value == v)
+                    return q
+
+            result = await self._search.search(
+                KIND, query.text, limit=limit, offset=offset, restrict=restrict
+            )
+            by_id = await self.many([h.doc_id for h in result.hits])
+            profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
+            return ProfilePage(
+                profiles, result.total, result.complete, {h.doc_id: h.matched for h in result.hits}
+            )
+        ids = select(Profile.id).where(Profile.visible.is_(True), Profile.pending.is_(False))
+        for f, v in facets:
+            pf = aliased(ProfileFacet)
+            ids = ids.join(pf, pf.profile_id == Profile.id).where(pf.facet == f, pf.value == v)
+        total = int(await self.session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
+        sort_name = func.lower(func.coalesce(Profile.name, Profile.display_name, Profile.user_id))
+        rows = await self.session.scalars(
+            select(Profile)
+            .where(Profile.id.in_(ids))
+            .order_by(sort_name, Profile.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return ProfilePage(list(rows), total)
+
+    async def counts(self, facet: str) -> dict[str, int]:
+        """Listed profiles per folded facet value (`!annuaire` alone)."""
+        rows = await self.session.execute(
+            select(ProfileFacet.value, func.count())
+            .where(ProfileFacet.facet == facet)
+            .group_by(ProfileFacet.value)
+        )
+        return {value: int(n) for value, n in rows}
+
+    async def count_listed(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Profile)
+                .where(Profile.visible.is_(True), Profile.pending.is_(False))
+            )
+            or 0
+        )
+
+    async def all(self, *, listed_only: bool = False) -> list[Profile]:
+        """Every profile, by name (exports)."""
+        q = select(Profile)
+        if listed_only:
+            q = q.where(Profile.visible.is_(True), Profile.pending.is_(False))
+        return list(
+            await self.session.scalars(
+                q.order_by(func.lower(func.coalesce(Profile.name, Profile.display_name, Profile.user_id)))
+            )
+        )
+
+    # --- personal data ----------------------------------------------------------------
+    async def export_member(self, user_id: str) -> dict[str, Any] | None:
+        p = await self.get(user_id)
+        return None if p is None else profile_dict(p)
+
+    async def erase_member(self, user_id: str) -> int:
+        return int(await self.delete(user_id))
+
+
+def profile_dict(p: Profile) -> dict[str, Any]:
+    return {
+        "matrix_id": p.user_id,
+        "nom_matrix": p.display_name,
+        "nom": p.name,
+        "email": p.email,
+        "structure": p.structure,
+        "type_structure": p.kind,
+        "fonction": p.role,
+        "territoires": list(p.territories or []),
+        "competences": list(p.tags or []),
+        "presentation": p.bio,
+        "visible": p.visible,
+        "a_confirmer": p.pending,
+        "origine": p.source,
+        "cree_le": p.created_at.isoformat() if p.created_at else None,
+        "modifie_le": p.updated_at.isoformat() if p.updated_at else None,
+    }
+
+
+def apply_fields(p: Profile, values: Mapping[str, Any]) -> None:
+    """Set validated field values on a profile (keys are Profile attributes)."""
+    for key, value in values.items():
+        setattr(p, key, value)
