@@ -118,10 +118,10 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s\-_'’.]+", " ", fold(text)).strip()
 
 
-def find_kind(raw: str, kinds: Mapping[str, Sequence[str]]) -> str | None:
-    """The configured kind `raw` names: its name or an alias, whole; else the only kind
-    one of whose names appears as words in `raw` (« CAF de l'Aude »), or that `raw`
-    starts (« univ »). None when nothing or several match."""
+def find_kind(raw: str, kinds: Mapping[str, Sequence[str]], *, whole: bool = False) -> str | None:
+    """The configured kind `raw` names: its name or an alias, whole; else (unless
+    `whole`) the only kind one of whose names appears as words in `raw` (« CAF de
+    l'Aude »), or that `raw` starts (« univ »). None when nothing or several match."""
     typed = _norm(raw)
     if not typed:
         return None
@@ -129,6 +129,8 @@ def find_kind(raw: str, kinds: Mapping[str, Sequence[str]]) -> str | None:
     for kind, forms in names.items():
         if typed in forms:
             return kind
+    if whole:
+        return None
     padded = f" {typed} "
     inside = {kind for kind, forms in names.items() if any(len(f) >= 3 and f" {f} " in padded for f in forms)}
     if len(inside) == 1:
@@ -140,9 +142,10 @@ def find_kind(raw: str, kinds: Mapping[str, Sequence[str]]) -> str | None:
     return None
 
 
-def find_territory(raw: str, territories: Iterable[str]) -> str | None:
+def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False) -> str | None:
     """The configured territory `raw` names: « 31 », « 09 », « 9 », « haute garonne »,
-    « Haute-Garonne (31) », « region », or the unique start of a name (« pyr or »)."""
+    « Haute-Garonne (31) », « region », or (unless `whole`) the unique start of a name
+    (« haute g ») or of its words (« pyr or »)."""
     typed = _norm(raw).strip("() ")
     if not typed:
         return None
@@ -155,11 +158,25 @@ def find_territory(raw: str, territories: Iterable[str]) -> str | None:
         bare = re.sub(r"\s*\(.*\)", "", norm).strip()
         if typed in (norm, bare) or (number and typed in (number.group(1), f"{bare} {number.group(1)}")):
             return name
+    if whole:
+        return None
     if len(typed) >= 3:
         starts = [n for n in options if _norm(n).startswith(typed)]
         if len(starts) == 1:
             return starts[0]
+        parts = typed.split()
+        if len(parts) > 1:
+            by_words = [n for n in options if _starts_words(parts, _norm(n).split())]
+            if len(by_words) == 1:
+                return by_words[0]
     return None
+
+
+def _starts_words(parts: Sequence[str], name_words: Sequence[str]) -> bool:
+    """Each typed part starts the name's word at the same place (« pyr or »)."""
+    return len(parts) <= len(name_words) and all(
+        w.startswith(p) for p, w in zip(parts, name_words, strict=False)
+    )
 
 
 def split_list(raw: str) -> list[str]:

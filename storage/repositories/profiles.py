@@ -197,6 +197,25 @@ class ProfileRepository(Repository):
         )
         return {value: int(n) for value, n in rows}
 
+    async def tag_values(self, tag: str, limit: int = 8) -> list[str]:
+        """Topics of listed profiles a topic filter may mean (folded): the exact one if
+        some member has it, else those starting with it (the slower path, taken only
+        when the exact topic is nobody's)."""
+        wanted = facet_value(tag)
+        exact = await self.session.scalar(
+            select(ProfileFacet.value).where(ProfileFacet.facet == TAG, ProfileFacet.value == wanted).limit(1)
+        )
+        if exact is not None:
+            return [exact]
+        rows = await self.session.scalars(
+            select(ProfileFacet.value)
+            .where(ProfileFacet.facet == TAG, ProfileFacet.value.startswith(wanted, autoescape=True))
+            .distinct()
+            .order_by(ProfileFacet.value)
+            .limit(limit)
+        )
+        return list(rows)
+
     async def count_listed(self) -> int:
         return int(
             await self.session.scalar(

@@ -1,0 +1,467 @@
+"""The member directory (annuaire): `!profil` to see and edit one's own profile (or
+someone's listed one), `!annuaire` to find members by words and filters.
+
+Opt-in: a profile is found only once its owner made it visible (`!profil visible`); a
+profile imported from the contact book stays out of the directory until its owner
+confirms it (`!profil confirmer`, or `!profil visible`, which says more)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from bot.arguments import Rest
+from bot.context import Context, Reply
+from bot.errors import UserError
+from bot.formatting import Rich, code, lines, user_link
+from bot.parsing import split_first
+from bot.registry import MemberChange, command, on_member, personal_data
+from bot.text import fold
+from commands import directory_render as render
+from commands import directory_vocab as vocab
+from commands.profile_fields import DirectoryConfig, ProfileField, directory_settings, field_named
+from storage.models.directory import Profile
+from storage.repositories.profiles import STRUCTURE_KIND, TERRITORY, DirectoryQuery, is_listed
+
+if TYPE_CHECKING:
+    from storage.unit import Repos
+
+
+def settings(ctx: Context) -> DirectoryConfig:
+    return directory_settings(ctx.config)
+
+
+# --- the member's own profile -------------------------------------------------------------
+async def own_profile(ctx: Context, *, create: bool) -> Profile | None:
+    """The sender's profile, its Matrix name brought up to date (and reindexed when that
+    changes what search finds). Created, hidden and empty, only when `create`."""
+    matrix_name = ctx.display_name(ctx.sender)
+    if create:
+        profile: Profile | None = await ctx.repos.profiles.get_or_create(ctx.sender)
+    else:
+        profile = await ctx.repos.profiles.get(ctx.sender)
+    if profile is None:
+        return None
+    if matrix_name and profile.display_name != matrix_name:
+        profile.display_name = matrix_name
+        await ctx.repos.profiles.save(profile)
+    return profile
+
+
+def status_hint(ctx: Context, profile: Profile) -> Rich | None:
+    """What still keeps an edited profile out of the directory, if anything."""
+    if profile.pending:
+        return ctx.rich("profil.hint_pending")
+    if not profile.visible:
+        return ctx.rich("profil.hint_hidden")
+    return None
+
+
+# --- !profil -------------------------------------------------------------------------------
+@command("profil", aliases=["profile"], help="profil.help")
+async def profile(ctx: Context, profil_quoi: Rest = "") -> Reply:
+    text = profil_quoi.strip()
+    if not text:
+        return await _show_own(ctx)
+    first, rest = split_first(text)
+    if first.startswith("@"):
+        if rest:
+            raise UserError("profil.errors.person_then_text", extra=rest)
+        return await _show_other(ctx, first.rstrip(",:;"))
+    field = field_named(first)
+    if field is None:
+        raise UserError("profil.errors.unknown_field", value=first, fields=render.typed_names(ctx.tr))
+    return await _edit(ctx, field, rest)
+
+
+async def _show_own(ctx: Context) -> Reply:
+    p = await own_profile(ctx, create=False)
+    if p is None:
+        return Reply("profil.own.none", fields=render.typed_names(ctx.tr))
+    return Reply(rich=render.own_profile(ctx.tr, p, matrix_name=p.display_name, in_direct=ctx.is_direct))
+
+
+async def _show_other(ctx: Context, user_id: str) -> Reply:
+    if user_id == ctx.sender:
+        return await _show_own(ctx)
+    p = await ctx.repos.profiles.get(user_id)
+    # A hidden or unconfirmed profile is answered exactly like a missing one: the
+    # directory never tells who has kept a profile to themselves.
+    if p is None or not is_listed(p):
+        who = user_link(user_id, ctx.display_name(user_id))
+        return Reply("profil.not_listed", who=who)
+    return Reply(rich=render.profile_card(ctx.tr, p))
+
+
+async def _edit(ctx: Context, field: ProfileField, raw: str) -> Reply:
+    label = render.field_label(ctx.tr, field.attr)
+    if not raw.strip():
+        raise UserError(
+            "profil.errors.missing_value",
+            field=label,
+            example=code(ctx.t(f"profil.examples_by_field.{field.attr}")),
+            clear=code(ctx.t("profil.cmd.clear", field=render.typed_name(ctx.tr, field.attr))),
+        )
+    value = field.parse(raw, settings(ctx))
+    p = await own_profile(ctx, create=True)
+    assert p is not None
+    setattr(p, field.attr, value)
+    await ctx.repos.profiles.save(p)
+    parts = [ctx.rich("profil.edited", field=label, value=render.shown_value(value))]
+    hint = status_hint(ctx, p)
+    if hint is not None:
+        parts.append(hint)
+    return Reply(rich=lines(parts))
+
+
+@profile.sub("visible", aliases=["public", "show"], help="profil.visible.help")
+async def make_visible(ctx: Context) -> Reply:
+    p = await own_profile(ctx, create=True)
+    assert p is not None
+    if is_listed(p):
+        return Reply("profil.already_visible")
+    confirmed = p.pending
+    p.visible, p.pending = True, False
+    await ctx.repos.profiles.save(p)
+    parts = [ctx.rich("profil.now_visible_confirmed" if confirmed else "profil.now_visible")]
+    missing = render.missing_fields(p)
+    if missing:
+        parts.append(
+            ctx.rich(
+                "profil.own.missing",
+                fields=", ".join(render.typed_name(ctx.tr, a) for a in missing),
+                example=code(ctx.t(f"profil.examples_by_field.{missing[0]}")),
+            )
+        )
+    return Reply(rich=lines(parts))
+
+
+@profile.sub("masque", aliases=["masquer", "cacher", "hidden", "hide", "prive"], help="profil.masque.help")
+async def make_hidden(ctx: Context) -> Reply:
+    p = await own_profile(ctx, create=False)
+    if p is None:
+        return Reply("profil.own.none", fields=render.typed_names(ctx.tr))
+    if not p.visible:
+        return Reply("profil.already_hidden")
+    p.visible = False
+    await ctx.repos.profiles.save(p)
+    return Reply("profil.now_hidden")
+
+
+@profile.sub("confirmer", aliases=["confirm", "valider"], help="profil.confirmer.help")
+async def confirm(ctx: Context) -> Reply:
+    p = await own_profile(ctx, create=False)
+    if p is None:
+        return Reply("profil.own.none", fields=render.typed_names(ctx.tr))
+    if not p.pending:
+        return Reply("profil.not_pending")
+    p.pending = False
+    await ctx.repos.profiles.save(p)
+    return Reply("profil.confirmed" if not p.visible else "profil.confirmed_visible")
+
+
+CONFIRM_WORDS = {"confirmer", "confirme", "confirm", "oui", "yes"}
+
+
+@profile.sub("supprimer", aliases=["delete"], help="profil.supprimer.help")
+async def delete(ctx: Context, profil_confirmation: str = "") -> Reply:
+    """Two steps without any state to keep: the bot says what will go and asks to type
+    the command again with « confirmer »."""
+    p = await ctx.repos.profiles.get(ctx.sender)
+    if p is None:
+        return Reply("profil.own.none", fields=render.typed_names(ctx.tr))
+    word = fold(profil_confirmation.strip())
+    if not word:
+        return Reply("profil.delete_ask")
+    if word not in CONFIRM_WORDS:
+        raise UserError("profil.errors.delete_word", value=profil_confirmation)
+    await ctx.repos.profiles.delete(ctx.sender)
+    forget_searches(ctx.sender)
+    return Reply("profil.deleted")
+
+
+EMAIL_NAMES = {"email", "e-mail", "mail", "courriel", "adresse"}
+
+
+@profile.sub("effacer", aliases=["clear", "vider"], help="profil.effacer.help")
+async def clear(ctx: Context, profil_champ: str) -> Reply:
+    """Empty one field (the name goes back to the Matrix name)."""
+    field = field_named(profil_champ)
+    attr = field.attr if field else ("email" if fold(profil_champ) in EMAIL_NAMES else None)
+    if attr is None:
+        raise UserError("profil.errors.unknown_field", value=profil_champ, fields=render.typed_names(ctx.tr))
+    p = await own_profile(ctx, create=False)
+    if p is None:
+        return Reply("profil.own.none", fields=render.typed_names(ctx.tr))
+    setattr(p, attr, [] if attr in ("territories", "tags") else None)
+    await ctx.repos.profiles.save(p)
+    if attr == "name":
+        return Reply("profil.cleared_name", name=p.shown_name)
+    return Reply("profil.cleared", field=render.field_label(ctx.tr, attr))
+
+
+@on_member
+async def remember_display_name(ctx: Context, change: MemberChange) -> None:
+    """Keep a profile's default name (the Matrix display name) in step with the member's
+    renames, which arrive as join → join membership events."""
+    if change.membership != "join" or not change.display_name:
+        return
+    if change.user_id == ctx.services.bot_user_id:
+        return
+    p = await ctx.repos.profiles.get(change.user_id)
+    if p is not None and p.display_name != change.display_name:
+        p.display_name = change.display_name
+        await ctx.repos.profiles.save(p)
+
+
+# --- !annuaire: the query ------------------------------------------------------------------
+FILTER_KEYS = {
+    **dict.fromkeys(("territoire", "territoires", "territory", "departement", "dept", "dep"), TERRITORY),
+    **dict.fromkeys(("type", "types", "kind", "type-structure", "type_structure"), STRUCTURE_KIND),
+    **dict.fromkeys(
+        ("competence", "competences", "sujet", "sujets", "tag", "tags", "skill", "skills", "topic", "topics"),
+        "tag",
+    ),
+}
+MAX_VALUE_WORDS = 4  # « territoire:haute garonne »: words a filter value may run over
+_QUOTES = {'"': '"', "«": "»", "“": "”"}
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    query: DirectoryQuery
+    typed: str  # as the member typed it, for messages
+
+
+def _filter_key(word: str) -> str | None:
+    if ":" not in word:
+        return None
+    key = fold(word.split(":", 1)[0])
+    return FILTER_KEYS.get(key)
+
+
+def parse_query(raw: str, cfg: DirectoryConfig) -> ParsedQuery:
+    """« prospective territoire:31 type:caf competence:"design de services" » → words
+    and filters. A filter key is French or English, accents and case ignored; its value
+    is one word, a "quoted group", or as many following words as it takes to name a
+    territory or a kind (« territoire:haute garonne »). Raises UserError on a value that
+    names nothing."""
+    tokens = raw.split()
+    text: list[str] = []
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        facet = _filter_key(token)
+        if facet is None:
+            text.append(token)
+            i += 1
+            continue
+        key_typed, value = token.split(":", 1)
+        i += 1
+        if not value and i < len(tokens) and _filter_key(tokens[i]) is None:
+            value = tokens[i]  # « territoire: 31 »
+            i += 1
+        if value[:1] in _QUOTES:
+            close = _QUOTES[value[0]]
+            parts = [value[1:]]
+            while not parts[-1].endswith(close) and i < len(tokens):
+                parts.append(tokens[i])
+                i += 1
+            value = " ".join(parts).removesuffix(close).strip()
+            run = [value]
+        else:
+            run = [value]
+            for j in range(i, min(i + MAX_VALUE_WORDS, len(tokens))):
+                if _filter_key(tokens[j]) is not None:
+                    break
+                run.append(run[-1] + " " + tokens[j])
+        if not value:
+            raise UserError("annuaire.errors.empty_filter", name=key_typed)
+        if facet in found:
+            raise UserError("annuaire.errors.twice", name=key_typed)
+        resolved, used = _resolve(facet, run, cfg)
+        if resolved is None:
+            _bad_value(facet, value, cfg)
+        found[facet] = resolved or ""
+        i += used
+    query = DirectoryQuery(
+        text=" ".join(text),
+        territory=found.get(TERRITORY),
+        kind=found.get(STRUCTURE_KIND),
+        tag=found.get("tag"),
+    )
+    return ParsedQuery(query, " ".join(tokens))
+
+
+def _resolve(facet: str, run: list[str], cfg: DirectoryConfig) -> tuple[str | None, int]:
+    """The value a filter names and how many extra words it took: the longest run of
+    words that is a whole name (« tarn et garonne », « service de l'état »), else the
+    shortest run that names something (« haute garonne »). A topic is one word or a
+    quoted group."""
+    if facet == "tag":
+        tag = vocab.normalize_tag(run[0])
+        return (tag or None), 0
+    lookup: Callable[[str, bool], str | None]
+    if facet == TERRITORY:
+        found, unknown = vocab.find_territories(run[0], cfg.territories)
+        if len(found) > 1 and not unknown:
+            raise UserError("annuaire.errors.one_territory", value=run[0])
+
+        def lookup(text: str, whole: bool) -> str | None:
+            return vocab.find_territory(text, cfg.territories, whole=whole)
+    else:
+
+        def lookup(text: str, whole: bool) -> str | None:
+            return vocab.find_kind(text, cfg.kinds, whole=whole)
+
+    for extra in reversed(range(len(run))):
+        hit = lookup(run[extra], True)
+        if hit is not None:
+            return hit, extra
+    for extra, candidate in enumerate(run):
+        hit = lookup(candidate, False)
+        if hit is not None:
+            return hit, extra
+    return None, 0
+
+
+def _bad_value(facet: str, value: str, cfg: DirectoryConfig) -> None:
+    if facet == TERRITORY:
+        raise UserError("annuaire.errors.bad_territory", value=value, choices=" · ".join(cfg.territories))
+    raise UserError("annuaire.errors.bad_kind", value=value, choices=" · ".join(cfg.kinds))
+
+
+async def resolve_tag(ctx: Context, query: DirectoryQuery) -> DirectoryQuery:
+    """A topic filter names a topic members use: « prospect » is read as the one topic
+    starting so; several candidates are offered to choose from."""
+    if not query.tag:
+        return query
+    known = await ctx.repos.profiles.tag_values(query.tag)
+    wanted = vocab.facet_value(query.tag)
+    if not known or wanted in known:
+        return query
+    if len(known) == 1:
+        return replace(query, tag=known[0])
+    raise UserError("annuaire.errors.which_tag", value=query.tag, choices=", ".join(known))
+
+
+# --- !annuaire: the last search of each member, for `suite` --------------------------------
+@dataclass
+class LastSearch:
+    query: DirectoryQuery
+    typed: str
+    next_offset: int
+    at: float
+
+
+class RecentSearches:
+    """The last search of each member in each room, in memory only: what someone looks
+    for is personal data that no feature needs to keep, so it is never written to the
+    database, expires after an hour and is forgotten with the profile. A restart loses
+    it; `!annuaire suite` then asks for the search again. The search itself is re-run
+    for every page, so an erased or hidden profile never shows up from a stale list."""
+
+    def __init__(self, size: int = 2000, ttl: float = 3600) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[tuple[str, str, str], LastSearch] = OrderedDict()
+
+    def put(self, key: tuple[str, str, str], item: LastSearch) -> None:
+        self._items[key] = item
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, key: tuple[str, str, str]) -> LastSearch | None:
+        item = self._items.get(key)
+        if item is None or time.monotonic() - item.at > self.ttl:
+            self._items.pop(key, None)
+            return None
+        return item
+
+    def forget_user(self, user_id: str) -> int:
+        keys = [k for k in self._items if k[1] == user_id]
+        for k in keys:
+            del self._items[k]
+        return len(keys)
+
+
+RECENT = RecentSearches()
+
+
+def _search_key(ctx: Context) -> tuple[str, str, str]:
+    return (ctx.services.bot_user_id, ctx.sender, ctx.room_id)
+
+
+def forget_searches(user_id: str) -> int:
+    return RECENT.forget_user(user_id)
+
+
+# --- !annuaire -------------------------------------------------------------------------------
+@command("annuaire", aliases=["directory"], help="annuaire.help")
+async def directory(ctx: Context, annuaire_recherche: Rest = "") -> Reply:
+    cfg = settings(ctx)
+    if not annuaire_recherche.strip():
+        return await _counts(ctx, cfg)
+    parsed = parse_query(annuaire_recherche, cfg)
+    query = await resolve_tag(ctx, parsed.query)
+    return await _page(ctx, cfg, query, parsed.typed, 0)
+
+
+@directory.sub("suite", aliases=["more", "next"], help="annuaire.suite.help")
+async def more(ctx: Context) -> Reply:
+    last = RECENT.get(_search_key(ctx))
+    if last is None:
+        return Reply("annuaire.suite.none")
+    return await _page(ctx, settings(ctx), last.query, last.typed, last.next_offset)
+
+
+async def _page(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, typed: str, offset: int) -> Reply:
+    size = cfg.page_size
+    page = await ctx.repos.profiles.search(query, limit=size, offset=offset)
+    if not page.profiles:
+        if offset:
+            return Reply("annuaire.suite.end", query=typed)
+        return Reply("annuaire.none", query=typed)
+    RECENT.put(_search_key(ctx), LastSearch(query, typed, offset + len(page.profiles), time.monotonic()))
+    return Reply(
+        rich=render.results(
+            ctx.tr,
+            page.profiles,
+            total=page.total,
+            complete=page.complete,
+            offset=offset,
+            matched=page.matched,
+            tag_filter=query.tag,
+        )
+    )
+
+
+async def _counts(ctx: Context, cfg: DirectoryConfig) -> Reply:
+    profiles = ctx.repos.profiles
+    total = await profiles.count_listed()
+    if total == 0:
+        return Reply(rich=render.counts_summary(ctx.tr, total=0, kinds=[], territories=[]))
+    kinds = render.display_counts(await profiles.counts(STRUCTURE_KIND), cfg.kinds)
+    territories = render.display_counts(await profiles.counts(TERRITORY), cfg.territories)
+    return Reply(rich=render.counts_summary(ctx.tr, total=total, kinds=kinds, territories=territories))
+
+
+# --- personal data ---------------------------------------------------------------------------
+class ProfileData:
+    """The member's directory profile (and their last searches, held in memory only)."""
+
+    name = "profil"
+
+    async def export(self, repos: Repos, user_id: str) -> dict[str, Any] | None:
+        return await repos.profiles.export_member(user_id)
+
+    async def erase(self, repos: Repos, user_id: str) -> int:
+        forget_searches(user_id)
+        return await repos.profiles.erase_member(user_id)
+
+
+personal_data(ProfileData())
