@@ -40,7 +40,7 @@ async def test_profile_edited_made_visible_then_found(start_bot: BotStarter, use
     )
     await say(alice, "!profil territoire haute garonne", "✅ Territoire : Haute-Garonne (31)")
     edited = await say(alice, "!profil compétences évaluation, prospective", "✅ Compétences et sujets")
-    assert "Pour y apparaître : !profil visible" in edited
+    assert "(Profil masqué : tapez !profil visible pour apparaître dans l'annuaire.)" in edited
     await say(bob, "!annuaire evaluation", "Personne ne correspond")
     await say(alice, "!profil visible", "👁 Votre profil est visible")
 

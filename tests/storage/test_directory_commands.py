@@ -43,7 +43,7 @@ async def test_edit_fields_then_appear_in_the_directory(db: Database) -> None:
     assert (await run(db, d.profile, "")).startswith("Vous n'avez pas encore de profil dans l'annuaire.")
     assert await run(db, d.profile, "structure CAF de la Haute-Garonne") == (
         "✅ Structure : CAF de la Haute-Garonne\n"
-        "Votre profil est masqué : personne ne le trouve dans l'annuaire. Pour y apparaître : !profil visible"
+        "(Profil masqué : tapez !profil visible pour apparaître dans l'annuaire.)"
     )
     assert (await run(db, d.profile, "type caisse d'allocations familiales")).startswith(
         "✅ Type de structure : Organisme social"
