@@ -204,17 +204,13 @@ def duplicate_error(ctx: Context, existing: Signal) -> UserError:
 
 
 async def default_territory(ctx: Context, user_id: str) -> str | None:
-    """The member's territory: from their directory profile when the directory keeps
-    one, else the territory of their latest signal."""
-    profiles = getattr(ctx.repos, "profiles", None)
-    if profiles is not None and hasattr(profiles, "get"):
-        try:
-            profile = await profiles.get(user_id)
-        except Exception:  # the directory's API is not ours: never fail a signal for it
-            profile = None
-        found = getattr(profile, "territory", None) or getattr(profile, "territoire", None)
-        if isinstance(found, str) and found in settings(ctx).territories:
-            return found
+    """The member's territory: the first of their directory profile's territories that
+    signals know, else the territory of their latest signal."""
+    profile = await ctx.repos.profiles.get(user_id)
+    known = settings(ctx).territories
+    for territory in profile.territories if profile else []:
+        if territory in known:
+            return territory
     return await ctx.repos.signals.last_territory(user_id)
 
 
