@@ -21,6 +21,7 @@ from bot.formatting import Rich, bold, bullets, code, italic, join, lines, link,
 from bot.registry import Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
 from commands import signal_parsing as sp
+from commands.directory_vocab import DEFAULT_TERRITORIES
 from storage.models.signals import Signal
 from storage.repositories.signals import DISCARDED, PROPOSED, PUBLISHED, RETAINED, SignalFilter
 
@@ -28,23 +29,6 @@ if TYPE_CHECKING:
     from bot.config import Config
     from storage.unit import Repos
 
-OCCITANIE = [
-    "Ariège (09)",
-    "Aude (11)",
-    "Aveyron (12)",
-    "Gard (30)",
-    "Haute-Garonne (31)",
-    "Gers (32)",
-    "Hérault (34)",
-    "Lot (46)",
-    "Lozère (48)",
-    "Hautes-Pyrénées (65)",
-    "Pyrénées-Orientales (66)",
-    "Tarn (81)",
-    "Tarn-et-Garonne (82)",
-    "Région",
-    "Hors Occitanie",
-]
 SEARCH_PAGE = 10
 SUPPORT_KEYS = {"👍", "+1", ":+1:", "👍️"}
 
@@ -58,7 +42,7 @@ class SignalsConfig(Section):
     # The category proposed by default (the theme's own).
     default_category: str = "environnemental"
     default_nature: str = "signal_faible"
-    territories: list[str] = OCCITANIE
+    territories: list[str] = DEFAULT_TERRITORIES
     # When a member asks to be forgotten: keep their signals and comments for the network
     # (without their name), or delete them.
     keep_on_erase: bool = False
