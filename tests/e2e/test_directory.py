@@ -5,6 +5,8 @@ valid values."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from tests.conftest import BotStarter
 from tests.support.matrix import TestUser, room_with_bot
 
@@ -13,10 +15,12 @@ def nb(text: str) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
-async def test_profile_edited_made_visible_then_found(start_bot: BotStarter, user) -> None:
+async def test_profile_edited_made_visible_then_found(
+    start_bot: BotStarter, user: Callable[..., Awaitable[TestUser]]
+) -> None:
     bot = await start_bot()
-    alice: TestUser = await user("alice", displayname="Alice Martin")
-    bob: TestUser = await user("bob", displayname="Bob")
+    alice = await user("alice", displayname="Alice Martin")
+    bob = await user("bob", displayname="Bob")
     room = await room_with_bot(alice, bot.user_id, bob)
 
     async def say(who: TestUser, text: str, expected: str, html: str | None = None) -> str:
