@@ -44,6 +44,9 @@ class Profile(Base):
     __table_args__ = (Index("ix_profiles_listed", "visible", "pending"),)
 
 
+FacetValue = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
 class ProfileFacet(Base):
     """One filterable value of a listed profile: `facet` is « territory », « kind » or
     « tag », `value` the folded value. Only searchable profiles have facets, so a filter
@@ -51,7 +54,9 @@ class ProfileFacet(Base):
 
     __tablename__ = "profile_facets"
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Byte order on PostgreSQL, so a topic filter's prefix (« numer » → « numérique
+    # responsable ») is an index range whatever the database's locale.
+    value: Mapped[str] = mapped_column(FacetValue, primary_key=True)
     profile_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
     )

@@ -199,8 +199,8 @@ class ProfileRepository(Repository):
 
     async def tag_values(self, tag: str, limit: int = 8) -> list[str]:
         """Topics of listed profiles a topic filter may mean (folded): the exact one if
-        some member has it, else those starting with it (the slower path, taken only
-        when the exact topic is nobody's)."""
+        some member has it, else those starting with it (an index range: facet values
+        sort bytewise on both engines)."""
         wanted = facet_value(tag)
         exact = await self.session.scalar(
             select(ProfileFacet.value).where(ProfileFacet.facet == TAG, ProfileFacet.value == wanted).limit(1)
@@ -209,7 +209,12 @@ class ProfileRepository(Repository):
             return [exact]
         rows = await self.session.scalars(
             select(ProfileFacet.value)
-            .where(ProfileFacet.facet == TAG, ProfileFacet.value.startswith(wanted, autoescape=True))
+            .where(
+                ProfileFacet.facet == TAG,
+                ProfileFacet.value >= wanted,
+                ProfileFacet.value < wanted + "\uffff",
+                ProfileFacet.value.startswith(wanted, autoescape=True),
+            )
             .distinct()
             .order_by(ProfileFacet.value)
             .limit(limit)

@@ -48,7 +48,11 @@ def upgrade() -> None:
     op.create_table(
         "profile_facets",
         sa.Column("facet", sa.String(length=16), nullable=False),
-        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column(
+            "value",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("profile_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["profile_id"],
