@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.dates import parse_date
 from bot.errors import UserError
 from bot.text import fold
+from commands.directory_vocab import find_territory
 
 MAX_TITLE = 200
 MIN_TITLE = 3
@@ -307,18 +308,11 @@ def _horizon(typed: str) -> str | None:
 def territory(raw: str, territories: Iterable[str]) -> str:
     """A territory of the configured list, by name or département number (« 34 »,
     « herault », « Haute-Garonne (31) », « region »)."""
-    typed = _norm(raw).strip("() ")
     options = list(territories)
-    for name in options:
-        norm = _norm(name)
-        number = re.search(r"\((\d{2,3}[ab]?)\)", norm)
-        bare = re.sub(r"\s*\(.*\)", "", norm)
-        if typed in (norm, bare) or (number and typed in (number.group(1), f"{bare} {number.group(1)}")):
-            return name
-    starts = [n for n in options if len(typed) >= 3 and _norm(n).startswith(typed)]
-    if len(starts) == 1:
-        return starts[0]
-    raise UserError("signaux.errors.bad_territory", value=raw, choices=", ".join(options))
+    found = find_territory(raw, options)
+    if found is None:
+        raise UserError("signaux.errors.bad_territory", value=raw, choices=", ".join(options))
+    return found
 
 
 def signal_id(raw: str) -> int:

@@ -21,6 +21,7 @@ from bot.formatting import Rich, bold, bullets, code, italic, join, lines, link,
 from bot.registry import Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
 from commands import signal_parsing as sp
+from commands.directory_vocab import DEFAULT_TERRITORIES
 from storage.models.signals import Signal
 from storage.repositories.signals import DISCARDED, PROPOSED, PUBLISHED, RETAINED, SignalFilter
 
@@ -28,23 +29,6 @@ if TYPE_CHECKING:
     from bot.config import Config
     from storage.unit import Repos
 
-OCCITANIE = [
-    "Ariège (09)",
-    "Aude (11)",
-    "Aveyron (12)",
-    "Gard (30)",
-    "Haute-Garonne (31)",
-    "Gers (32)",
-    "Hérault (34)",
-    "Lot (46)",
-    "Lozère (48)",
-    "Hautes-Pyrénées (65)",
-    "Pyrénées-Orientales (66)",
-    "Tarn (81)",
-    "Tarn-et-Garonne (82)",
-    "Région",
-    "Hors Occitanie",
-]
 SEARCH_PAGE = 10
 SUPPORT_KEYS = {"👍", "+1", ":+1:", "👍️"}
 
@@ -58,7 +42,7 @@ class SignalsConfig(Section):
     # The category proposed by default (the theme's own).
     default_category: str = "environnemental"
     default_nature: str = "signal_faible"
-    territories: list[str] = OCCITANIE
+    territories: list[str] = DEFAULT_TERRITORIES
     # When a member asks to be forgotten: keep their signals and comments for the network
     # (without their name), or delete them.
     keep_on_erase: bool = False
@@ -204,17 +188,13 @@ def duplicate_error(ctx: Context, existing: Signal) -> UserError:
 
 
 async def default_territory(ctx: Context, user_id: str) -> str | None:
-    """The member's territory: from their directory profile when the directory keeps
-    one, else the territory of their latest signal."""
-    profiles = getattr(ctx.repos, "profiles", None)
-    if profiles is not None and hasattr(profiles, "get"):
-        try:
-            profile = await profiles.get(user_id)
-        except Exception:  # the directory's API is not ours: never fail a signal for it
-            profile = None
-        found = getattr(profile, "territory", None) or getattr(profile, "territoire", None)
-        if isinstance(found, str) and found in settings(ctx).territories:
-            return found
+    """The member's territory: the first of their directory profile's territories that
+    signals know, else the territory of their latest signal."""
+    profile = await ctx.repos.profiles.get(user_id)
+    known = settings(ctx).territories
+    for territory in profile.territories if profile else []:
+        if territory in known:
+            return territory
     return await ctx.repos.signals.last_territory(user_id)
 
 

@@ -441,3 +441,15 @@ async def test_digest_thread_lines_once_the_digest_is_delivered(db: Database) ->
         ("signal:2", "m.thread", "$digest"),
     ]
     assert plain(lines[0]["body"]).startswith("Premier — 👍 2")
+
+
+async def test_territory_defaults_to_the_directory_profile(db: Database) -> None:
+    async with db.unit() as repos:
+        profile = await repos.profiles.get_or_create(BOB, "Bob")
+        profile.territories = ["Hors Occitanie", "Gers (32)"]
+        await repos.profiles.save(profile)
+        await repos.commit()
+    async with db.unit() as repos:
+        c = await ctx(repos, BOB)
+        assert await sg.default_territory(c, BOB) == "Hors Occitanie"
+        assert await sg.default_territory(c, CAROL) is None  # no profile, no signal yet
