@@ -314,3 +314,9 @@ class MatrixClient:
     def room_name(self, room_id: str) -> str:
         room = self.nio.rooms.get(room_id)
         return str(room.display_name) if room else room_id
+
+    def room_aliases(self, room_id: str) -> list[str]:
+        """The room's canonical alias, if any (nio tracks no other), so config may name
+        rooms by alias."""
+        room = self.nio.rooms.get(room_id)
+        return [str(room.canonical_alias)] if room is not None and room.canonical_alias else []

@@ -10,6 +10,9 @@ command never stalls syncing.
 - Gappy syncs: Synapse returns at most `timeline.limit` events per room; when a room's
   timeline is `limited`, the missing events are fetched with `/messages` from the
   timeline's `prev_batch` back to the previous token, and handled in order.
+- Rooms the bot has just joined: Synapse's timeline for them (and the back-fill) holds
+  history from before the bot's join; only what follows the join is acted on (a member
+  who joined before the bot is not a newcomer, an old command is not answered).
 - Outages: the loop backs off (1 s doubling to 60 s) and logs each change of state."""
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class SyncLoop:
             for src in timeline:
                 if "state_key" in src:
                     self.permissions.observe(room_id, src)
+            for src in after_own_join(timeline, me):
                 if not src.get("event_id") or src.get("sender") == me:
                     continue
                 if self.wants(room_id, src):
@@ -187,3 +191,18 @@ class SyncLoop:
             if getattr(ev, "type", None) == "m.direct":
                 content = getattr(ev, "content", {}) or {}
                 self.client.direct_rooms = {r for rooms in content.values() for r in rooms}
+
+
+def after_own_join(timeline: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:
+    """The events after the bot's latest real join in this timeline (all of them when the
+    bot did not join in it)."""
+    for i in range(len(timeline) - 1, -1, -1):
+        src = timeline[i]
+        if src.get("type") != "m.room.member" or src.get("state_key") != me:
+            continue
+        content = src.get("content") or {}
+        unsigned = src.get("unsigned") or {}
+        prev = src.get("prev_content") or unsigned.get("prev_content") or {}
+        if content.get("membership") == "join" and prev.get("membership") != "join":
+            return timeline[i + 1 :]
+    return timeline

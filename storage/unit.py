@@ -17,6 +17,7 @@ from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.signals import SignalRepository
 from storage.repositories.state import BotStateRepository
+from storage.repositories.welcome import WelcomeRepository
 
 
 class Repos:
@@ -62,6 +63,10 @@ class Repos:
     @cached_property
     def profiles(self) -> ProfileRepository:
         return ProfileRepository(self.session)
+
+    @cached_property
+    def welcomes(self) -> WelcomeRepository:
+        return WelcomeRepository(self.session)
 
     @cached_property
     def signals(self) -> SignalRepository:

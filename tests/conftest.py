@@ -208,6 +208,9 @@ async def start_bot(
         clock: Callable[..., Any] | None = None,
         **sections: Any,
     ) -> RunningBot:
+        # Welcomes are on by default in the product; tests of other features would see
+        # them among the bot's messages, so they are on only where a test asks for them.
+        sections.setdefault("accueil", {"enabled": False})
         acct = account or await register("oasis", displayname="OASIS")
         url = db_url or f"sqlite+aiosqlite:///{tmp_path / ('bot-' + uuid.uuid4().hex[:6] + '.db')}"
         app = App(bot_config(homeserver, acct, url, **sections), clock=clock)

@@ -27,6 +27,8 @@ class FakeRooms:
     names: dict[str, str] = field(default_factory=dict)  # user_id → display name
     members: dict[str, list[str]] = field(default_factory=dict)  # room_id → user ids
     direct: set[str] = field(default_factory=set)
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # room_id → aliases
+    room_names: dict[str, str] = field(default_factory=dict)  # room_id → name
 
     def display_name(self, room_id: str, user_id: str) -> str:
         return self.names.get(user_id, user_id.split(":", 1)[0].lstrip("@"))
@@ -41,7 +43,10 @@ class FakeRooms:
         return list(self.members)
 
     def room_name(self, room_id: str) -> str:
-        return room_id
+        return self.room_names.get(room_id, room_id)
+
+    def room_aliases(self, room_id: str) -> list[str]:
+        return list(self.aliases.get(room_id, []))
 
 
 @dataclass

@@ -1,0 +1,158 @@
+"""Welcome against the real Synapse: a real join is welcomed once (mentioned, m.text), a
+display-name change or a comeback is not, members from before the bot are never
+welcomed, five arrivals make one message, a restart in the middle of a batch still posts
+it once, and the onboarding in a direct chat builds the newcomer's profile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.conftest import BotStarter, RunningBot
+from tests.support.matrix import Seen, TestUser, room_with_bot
+
+UserFactory = Callable[..., Awaitable[TestUser]]
+FAST = {"batch_seconds": 1, "batch_max_seconds": 5, "dm_onboarding": False}
+
+
+def nb(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def welcomes(watcher: TestUser, bot: RunningBot, room: str, since: int = 0) -> list[Seen]:
+    return [
+        m for m in watcher.messages(sender=bot.user_id, room_id=room, since=since) if "Bienvenue" in m.body
+    ]
+
+
+async def arrive(owner: TestUser, room: str, *people: TestUser) -> None:
+    for p in people:
+        await owner.invite(room, p.user_id)
+    await asyncio.gather(*(p.join(room) for p in people))
+
+
+async def test_real_join_welcomed_once_not_name_change_nor_comeback(
+    start_bot: BotStarter, user: UserFactory
+) -> None:
+    alice = await user("alice", displayname="Alice")
+    early = await user("early", displayname="Early Bird")
+    # A room with members from before the bot: their joins are history, never welcomed.
+    room = await alice.create_room("OASIS accueil", invite=[early.user_id])
+    await early.join(room)
+    bot = await start_bot(accueil=FAST)
+    await alice.invite(room, bot.user_id)
+    await alice.wait_for(
+        lambda s: (
+            s.room_id == room
+            and s.event.get("state_key") == bot.user_id
+            and s.content.get("membership") == "join"
+        )
+    )
+
+    bob = await user("bob", displayname="Bob Martin")
+    mark = alice.mark()
+    await arrive(alice, room, bob)
+    hello = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="Bienvenue")
+    assert hello.content["msgtype"] == "m.text"  # a welcome notifies the newcomer
+    assert hello.content["m.mentions"] == {"user_ids": [bob.user_id]}
+    assert nb(hello.body).startswith("Bienvenue Bob Martin dans le réseau OASIS !")
+    assert f'<a href="https://matrix.to/#/{bob.user_id}">Bob Martin</a>' in hello.content["formatted_body"]
+
+    # A display-name change is join → join; leaving and coming back is no arrival.
+    mark = alice.mark()
+    await bob.set_display_name("Bob M.")
+    await bob.leave(room)
+    await arrive(alice, room, bob)
+    await alice.quiet(sender=bot.user_id, since=mark, seconds=3, room_id=room)
+    assert len(welcomes(alice, bot, room)) == 1
+    assert not any("Early" in m.body or "Alice" in m.body for m in welcomes(alice, bot, room))
+
+
+async def test_five_arrivals_one_message_then_restart_mid_batch(
+    start_bot: BotStarter, user: UserFactory
+) -> None:
+    alice = await user("alice", displayname="Alice")
+    bot = await start_bot(accueil={**FAST, "batch_seconds": 3})
+    room = await room_with_bot(alice, bot.user_id)
+    names = ["Ana", "Basile", "Chloé", "Driss", "Elsa"]
+    people = [await user(n.lower().replace("é", "e"), displayname=n) for n in names]
+    mark = alice.mark()
+    await arrive(alice, room, *people)
+    hello = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="Bienvenue")
+    assert sorted(hello.content["m.mentions"]["user_ids"]) == sorted(p.user_id for p in people)
+    for n in names:
+        assert n in hello.body
+    assert (
+        " et " in hello.body and hello.body.count(",") >= 3
+    )  # « Ana, Basile, Chloé, Driss et Elsa » in some order
+    await alice.quiet(sender=bot.user_id, since=mark, seconds=2, room_id=room)
+    assert len(welcomes(alice, bot, room, since=mark)) == 1
+
+    # A join seen, then the bot stops before the window closes: the restarted bot posts
+    # the waiting welcome, once.
+    fay = await user("fay", displayname="Fay")
+    mark = alice.mark()
+    await arrive(alice, room, fay)
+    await _until_pending(bot, fay.user_id)
+    await bot.stop()
+    bot2 = await start_bot(account=bot.account, db_url=bot.db_url, accueil={**FAST, "batch_seconds": 3})  # type: ignore[attr-defined]
+    hello = await alice.wait_message(sender=bot2.user_id, room_id=room, since=mark, contains="Fay")
+    assert hello.content["m.mentions"] == {"user_ids": [fay.user_id]}
+    await alice.quiet(sender=bot2.user_id, since=mark, seconds=4, room_id=room)
+    assert len(welcomes(alice, bot2, room, since=mark)) == 1
+
+
+async def _until_pending(bot: RunningBot, user_id: str, timeout: float = 10) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with bot.app.db.unit() as repos:
+            if any(not w.posted for w in await repos.welcomes.for_user(user_id)):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the join was not recorded")
+
+
+async def test_onboarding_in_a_direct_chat_builds_the_profile(
+    start_bot: BotStarter, user: UserFactory
+) -> None:
+    alice = await user("alice", displayname="Alice")
+    bot = await start_bot(accueil={**FAST, "dm_onboarding": True})
+    room = await room_with_bot(alice, bot.user_id)
+    gael = await user("gael", displayname="Gaël", auto_join_from=bot.user_id)
+    mark = gael.mark()
+    await arrive(alice, room, gael)
+    hello = await gael.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="Bienvenue")
+    assert "Je vous écris en privé" in hello.body
+    intro = await gael.wait_message(sender=bot.user_id, since=mark, contains="Votre structure")
+    dm = intro.room_id
+    assert dm != room and "bienvenue dans le réseau" in intro.body
+
+    steps: list[tuple[str, str]] = [
+        ("Mairie de Rodez", "Type de structure"),
+        ("banane", "n'est pas un type de structure connu"),
+        ("mairie", "Votre fonction"),
+        ("passer", "Votre territoire"),
+        ("12, haute garonne", "compétences ou sujets"),
+        ("Prospective, design de services", "présentation courte"),
+        ("J'anime le labo d'innovation de la ville.", "Apparaître dans l'annuaire"),
+        ("oui", "Votre fiche est enregistrée"),
+    ]
+    answer: Seen | None = None
+    for text, expected in steps:
+        mark = gael.mark()
+        await gael.send(dm, text)
+        answer = await gael.wait_message(sender=bot.user_id, room_id=dm, since=mark, contains=expected)
+    assert answer is not None
+    body = nb(answer.body)
+    assert "Type de structure : Commune" in body and "Aveyron (12), Haute-Garonne (31)" in body
+    assert "!profil <champ> <valeur>" in body and "!annuaire" in body
+
+    async with bot.app.db.unit() as repos:
+        profile: Any = await repos.profiles.get(gael.user_id)
+    assert profile is not None
+    assert (profile.structure, profile.kind, profile.role) == ("Mairie de Rodez", "Commune", None)
+    assert profile.territories == ["Aveyron (12)", "Haute-Garonne (31)"]
+    assert profile.tags and profile.visible and not profile.pending
+    assert profile.bio == "J'anime le labo d'innovation de la ville."
