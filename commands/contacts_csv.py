@@ -104,6 +104,15 @@ _FIELD_OF = {
     "bio": "presentation",
 }
 
+
+def _parser(field_name: str) -> Callable[[str, DirectoryConfig], Any]:
+    found = field_named(field_name)
+    assert found is not None, field_name
+    return found.parse
+
+
+_PARSERS = {column: _parser(name) for column, name in _FIELD_OF.items()}
+
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z0-9-]{2,}$")
 # @localpart:server — the server a host name or IP, with an optional port.
 _MATRIX_ID = re.compile(r"^@[^\s:@]+:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
@@ -230,6 +239,9 @@ def parse_contacts(data: bytes, settings: DirectoryConfig) -> ParsedFile:
     otherwise every row is a contact or a bad row (blank rows are skipped). A Matrix ID
     met again further down makes that later row bad: the file must say one thing."""
     text, encoding = decode(data)
+    # A contact book repeats its kinds, territories and tags on every row: each distinct
+    # value is parsed once (the vocabulary matching is the costly part).
+    memo: dict[tuple[str, str], Any] = {}
     separator = sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     headers: list[str] | None = None
@@ -249,7 +261,7 @@ def parse_contacts(data: bytes, settings: DirectoryConfig) -> ParsedFile:
                 columns, ignored = map_headers(headers)
                 _check_columns(columns, headers)
                 continue
-            contact, problems = _row(row, columns, line, settings)
+            contact, problems = _row(row, columns, line, settings, memo)
             if contact is not None and contact.user_id in seen:
                 problems.append(Problem("contacts.errors.duplicate", {"first": seen[contact.user_id]}))
             if problems:
@@ -297,24 +309,33 @@ def _label(row: Sequence[str], columns: dict[str, int]) -> str:
 
 
 def _row(
-    row: Sequence[str], columns: dict[str, int], line: int, settings: DirectoryConfig
+    row: Sequence[str],
+    columns: dict[str, int],
+    line: int,
+    settings: DirectoryConfig,
+    memo: dict[tuple[str, str], Any],
 ) -> tuple[Contact | None, list[Problem]]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
 
     def check(column: str, raw: str, parse: Callable[[str, DirectoryConfig], Any]) -> None:
-        try:
-            values[column] = parse(raw, settings)
-        except UserError as err:
-            problems.append(Problem(err.key, dict(err.params)))
+        key = (column, raw)
+        if key not in memo:
+            try:
+                memo[key] = parse(raw, settings)
+            except UserError as err:
+                memo[key] = Problem(err.key, dict(err.params))
+        value = memo[key]
+        if isinstance(value, Problem):
+            problems.append(value)
+        else:
+            values[column] = value
 
     name = " ".join(p for p in (_cell(row, columns, "first_name"), _cell(row, columns, "name")) if p)
-    for column, field_name in _FIELD_OF.items():
+    for column, parse in _PARSERS.items():
         raw = name if column == "name" else _cell(row, columns, column)
         if raw or column == "name":  # the name is required, the rest optional
-            profile_field = field_named(field_name)
-            assert profile_field is not None
-            check(column, raw, profile_field.parse)
+            check(column, raw, parse)
     raw_id = _cell(row, columns, "matrix_id")
     user_id = parse_matrix_id(raw_id)
     if not raw_id:
