@@ -151,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lang", choices=["fr", "en"], default="fr")
     check.set_defaults(func=_cmd_check)
 
+    tr = default_catalog().translator("fr")
     for extra in _cli_commands:
-        p = sub.add_parser(extra.name, help=extra.help)
+        # `help` may be a catalog key (features' CLI text lives in their catalogs).
+        p = sub.add_parser(extra.name, help=tr.t(extra.help) if tr.has(extra.help) else extra.help)
         extra.configure(p)
         p.set_defaults(func=extra.run)
     return parser

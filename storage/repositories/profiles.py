@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from commands.directory_vocab import facet_value
@@ -45,6 +45,15 @@ class ProfilePage:
     total: int
     complete: bool = True  # False: `total` is a lower bound (a very common word)
     matched: dict[int, tuple[str, ...]] = field(default_factory=dict)  # profile id → terms
+
+
+@dataclass
+class ImportOutcome:
+    """What `import_contacts` did, by Matrix ID."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # pending profiles refreshed
+    kept: list[str] = field(default_factory=list)  # made or confirmed by their owner: untouched
 
 
 def search_fields(p: Profile) -> list[tuple[str, int]]:
@@ -242,6 +251,56 @@ class ProfileRepository(Repository):
             )
         )
 
+    # --- the contact book ----------------------------------------------------------------
+    async def import_contacts(self, contacts: Mapping[str, Mapping[str, Any]]) -> ImportOutcome:
+        """Create or refresh imported profiles (Matrix ID → field values), in bulk: they
+        are created pending and hidden, so they are neither indexed nor faceted until
+        their owner confirms them. A profile its owner made or confirmed
+        (`pending=False`) is never touched; a pending one is refreshed from the file, so
+        importing the same file twice changes nothing."""
+        outcome = ImportOutcome()
+        existing: dict[str, tuple[int, bool]] = {}
+        ids = list(contacts)
+        for i in range(0, len(ids), 500):
+            rows = await self.session.execute(
+                select(Profile.user_id, Profile.id, Profile.pending).where(
+                    Profile.user_id.in_(ids[i : i + 500])
+                )
+            )
+            existing.update({user_id: (pid, bool(pending)) for user_id, pid, pending in rows})
+        now = utcnow()
+        new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for user_id, values in contacts.items():
+            known = existing.get(user_id)
+            if known is None:
+                outcome.created.append(user_id)
+                new_rows.append(
+                    {
+                        **_import_values(values),
+                        "user_id": user_id,
+                        "display_name": None,
+                        "visible": False,
+                        "pending": True,
+                        "source": "import",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            elif known[1]:
+                outcome.updated.append(user_id)
+                updates.append({**_import_values(values), "id": known[0], "updated_at": now})
+            else:
+                outcome.kept.append(user_id)
+        table = Profile.__table__
+        for i in range(0, len(new_rows), 2000):
+            await self.session.execute(insert(table), new_rows[i : i + 2000])  # type: ignore[arg-type]
+        if updates:
+            # ORM bulk UPDATE by primary key: one executemany; no pending profile is in
+            # the index, so there is nothing to reindex.
+            await self.session.execute(update(Profile), updates)
+        return outcome
+
     # --- personal data ----------------------------------------------------------------
     async def export_member(self, user_id: str) -> dict[str, Any] | None:
         p = await self.get(user_id)
@@ -269,6 +328,17 @@ def profile_dict(p: Profile) -> dict[str, Any]:
         "cree_le": p.created_at.isoformat() if p.created_at else None,
         "modifie_le": p.updated_at.isoformat() if p.updated_at else None,
     }
+
+
+IMPORTED_FIELDS = ("name", "email", "structure", "kind", "role", "territories", "tags", "bio")
+
+
+def _import_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every imported field, absent ones as empty: the file is the truth for a pending profile."""
+    out = {k: values.get(k) for k in IMPORTED_FIELDS}
+    out["territories"] = list(out["territories"] or [])
+    out["tags"] = list(out["tags"] or [])
+    return out
 
 
 def apply_fields(p: Profile, values: Mapping[str, Any]) -> None:

@@ -9,12 +9,14 @@ the sum over the query words; ties go to the most recent document (highest id)."
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, any_, bindparam, delete, literal_column, select, union_all, update
+from sqlalchemy.dialects import postgresql
 
 from bot.text import edit_distance, words
 from storage.models.search import SearchTerm, SearchVariant, SearchVocab
@@ -24,7 +26,10 @@ MAX_TERM = 64
 MIN_PREFIX = 2
 MIN_TYPO = 4
 MAX_EXPANSION = 20  # prefix expansions kept per query word (most frequent first)
-CANDIDATES = 2000  # postings read for the rarest query word
+CANDIDATES = 2000  # postings read for the rarest query word, at most
+# For a short page fewer suffice: the read is best weight first, so the first pages are
+# the same; `total` is then a lower bound sooner (« plus de 500 »).
+MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 EXACT, PREFIX, TYPO = 3, 2, 1
 
 # Words too common to help a search (French and English).
@@ -171,52 +176,87 @@ class SearchRepository(Repository):
         await connection.execute(stmt, params)
 
     # --- reading --------------------------------------------------------------------
+    def _among(self, column: Any, values: Iterable[Any], item_type: Any) -> Any:
+        """`column IN values`. On PostgreSQL `column = ANY(:array)`: one parameter
+        whatever the number of values, so the statement stays the same (asyncpg
+        prepares it once) and the driver sends one array instead of thousands of
+        parameters."""
+        items = list(values)
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, items, type_=postgresql.ARRAY(item_type)))
+        return column.in_(items)
+
     async def expand(self, kind: str, word: str) -> list[tuple[str, int, int]]:
         """Index terms a query word matches: (term, match score, documents holding it),
         best match first, then most frequent."""
-        found: dict[str, tuple[int, int]] = {}
-        if len(word) >= MIN_PREFIX:
-            prefixed = await self.session.execute(
-                select(SearchVocab.term, SearchVocab.doc_count)
+        return (await self.expand_all(kind, [word]))[0]
+
+    async def expand_all(self, kind: str, qwords: Sequence[str]) -> list[list[tuple[str, int, int]]]:
+        """`expand` for every word of a query, in one statement: per word, its most
+        frequent prefix expansions (`MAX_EXPANSION`); for all words at once, the terms
+        equal to a word or to one of its one-deletion probes, and the terms sharing a
+        one-deletion variant with a word (SymSpell); then sorted out per word here."""
+        vocab = cast(Table, SearchVocab.__table__)
+        variants = cast(Table, SearchVariant.__table__)
+        parts: list[Any] = []
+        for i, word in enumerate(qwords):
+            if len(word) >= MIN_PREFIX:
+                ranked = (
+                    select(vocab.c.term, vocab.c.doc_count, literal_column(str(i)).label("src"))
+                    .where(
+                        vocab.c.kind == kind,
+                        vocab.c.term >= word,
+                        vocab.c.term < word + "\uffff",
+                        vocab.c.doc_count > 0,
+                    )
+                    .order_by(vocab.c.doc_count.desc())
+                    .limit(MAX_EXPANSION)
+                    .subquery()
+                )
+                parts.append(select(ranked.c.term, ranked.c.doc_count, ranked.c.src))
+        typo_words = [w for w in qwords if len(w) >= MIN_TYPO]
+        probes = {p for w in typo_words for p in deletions(w)}
+        parts.append(
+            select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src")).where(
+                vocab.c.kind == kind,
+                self._among(vocab.c.term, set(qwords) | probes, vocab.c.term.type),
+                vocab.c.doc_count > 0,
+            )
+        )
+        if typo_words:
+            parts.append(
+                select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src"))
+                .select_from(
+                    variants.join(
+                        vocab, (vocab.c.kind == variants.c.kind) & (vocab.c.term == variants.c.term)
+                    )
+                )
                 .where(
-                    SearchVocab.kind == kind,
-                    SearchVocab.term >= word,
-                    SearchVocab.term < word + "\uffff",
-                    SearchVocab.doc_count > 0,
-                )
-                .order_by(SearchVocab.doc_count.desc())
-                .limit(MAX_EXPANSION)
-            )
-            for term, count in prefixed:
-                found[term] = (EXACT if term == word else PREFIX, count)
-        if word not in found:
-            exact = await self.session.scalar(
-                select(SearchVocab.doc_count).where(
-                    SearchVocab.kind == kind, SearchVocab.term == word, SearchVocab.doc_count > 0
+                    variants.c.kind == kind,
+                    self._among(variants.c.variant, probes | set(typo_words), variants.c.variant.type),
+                    vocab.c.doc_count > 0,
                 )
             )
-            if exact:
-                found[word] = (EXACT, exact)
-        if len(word) >= MIN_TYPO:
-            probes = deletions(word)
-            near = set(
-                await self.session.scalars(
-                    select(SearchVariant.term).where(
-                        SearchVariant.kind == kind, SearchVariant.variant.in_(probes | {word})
-                    )
-                )
-            )
-            near.update(probes)  # the query word has one letter too many
-            near = {t for t in near if t not in found and edit_distance(word, t, 1) <= 1}
-            if near:
-                counts = await self.session.execute(
-                    select(SearchVocab.term, SearchVocab.doc_count).where(
-                        SearchVocab.kind == kind, SearchVocab.term.in_(near), SearchVocab.doc_count > 0
-                    )
-                )
-                for term, count in counts:
+        connection = await self.session.connection()
+        statement: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+        rows = (await connection.execute(statement)).all()
+        out: list[list[tuple[str, int, int]]] = []
+        for i, word in enumerate(qwords):
+            found: dict[str, tuple[int, int]] = {}
+            for term, count, src in rows:
+                if src == i:
+                    found[term] = (EXACT if term == word else PREFIX, count)
+            for term, count, src in rows:
+                if src != -1 or term in found:
+                    continue
+                if term == word:
+                    found[term] = (EXACT, count)
+                elif len(word) >= MIN_TYPO and edit_distance(word, term, 1) <= 1:
                     found[term] = (TYPO, count)
-        return sorted(((t, sc, n) for t, (sc, n) in found.items()), key=lambda x: (-x[1], -x[2], x[0]))
+            out.append(
+                sorted(((t, sc, n) for t, (sc, n) in found.items()), key=lambda x: (-x[1], -x[2], x[0]))
+            )
+        return out
 
     async def search(
         self,
@@ -231,17 +271,19 @@ class SearchRepository(Repository):
 
         The rarest query word gives the candidates: its postings are read best weight
         first, at most `CANDIDATES` of them (an index range scan, whatever the size of the
-        index); the other words are then checked on those candidates only. A word as
-        common as « innovation » in 100 000 profiles thus costs a bounded read, and the
-        result says `complete=False` (« more than N »). `restrict` adds joins/conditions
-        to the postings query (visibility, filters) so they apply before the bound."""
+        index); the other words are then checked on those candidates only, all in one
+        statement. A word as common as « innovation » in 100 000 profiles thus costs a
+        bounded read, and the result says `complete=False` (« more than N »). `restrict`
+        adds joins/conditions to the postings query (visibility, filters) so they apply
+        before the bound. Three round trips in all: expansions, candidates, the check."""
         qwords = query_words(text)
         if not qwords:
             return SearchResult([], 0, True)
-        expansions = [await self.expand(kind, w) for w in qwords]
+        expansions = await self.expand_all(kind, qwords)
         if any(not e for e in expansions):
             return SearchResult([], 0, True)
         order = sorted(range(len(qwords)), key=lambda i: sum(n for _, _, n in expansions[i]))
+        bound = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * (offset + limit)))
         scores: dict[int, int] = {}
         matched: dict[int, set[str]] = defaultdict(set)
         complete = True
@@ -251,53 +293,65 @@ class SearchRepository(Repository):
         batch_size = 0
         groups: list[tuple[list[tuple[str, int]], bool]] = []
         for term, match, count in expansions[order[0]]:
-            if batch_size + count <= CANDIDATES:
+            if batch_size + count <= bound:
                 batch.append((term, match))
                 batch_size += count
             else:
                 groups.append(([(term, match)], True))
         if batch:
             groups.insert(0, (batch, False))
+        postings = cast(Table, SearchTerm.__table__)
+        # Statements go to the connection: rows come back as plain tuples, without the
+        # ORM's result machinery (several ms for 2 000 postings).
+        connection = await self.session.connection()
         for terms, bounded in groups:
-            room = CANDIDATES - len(scores)
+            room = bound - len(scores)
             if room <= 0:
                 complete = False
                 break
             match_of = dict(terms)
             query = select(SearchTerm.doc_id, SearchTerm.term, SearchTerm.weight).where(
-                SearchTerm.kind == kind, SearchTerm.term.in_(list(match_of))
+                SearchTerm.kind == kind,
+                SearchTerm.term == terms[0][0]
+                if len(terms) == 1
+                else self._among(SearchTerm.term, match_of, postings.c.term.type),
             )
             if bounded:
                 query = query.order_by(SearchTerm.weight.desc(), SearchTerm.doc_id.desc()).limit(room + 1)
-            result = await self.session.execute(restrict(query) if restrict else query)
-            rows = list(result.all())
+            result = await connection.execute(restrict(query) if restrict else query)
+            rows = result.all()
             if len(rows) > room:
                 complete = False
                 rows = rows[:room]
             for doc_id, term, weight in rows:
-                scores[doc_id] = max(scores.get(doc_id, 0), match_of[term] * weight)
+                score = match_of[term] * weight
+                if score > scores.get(doc_id, 0):
+                    scores[doc_id] = score
                 matched[doc_id].add(term)
-        for i in order[1:]:
-            if not scores:
-                break
-            match_of = {t: m for t, m, _ in expansions[i]}
-            best: dict[int, int] = {}
-            for chunk in _chunks(list(scores), 1000):
-                postings = await self.session.execute(
-                    select(SearchTerm.doc_id, SearchTerm.term, SearchTerm.weight).where(
-                        SearchTerm.kind == kind,
-                        SearchTerm.term.in_(list(match_of)),
-                        SearchTerm.doc_id.in_(chunk),
-                    )
-                )
-                for doc_id, term, weight in postings:
-                    best[doc_id] = max(best.get(doc_id, 0), match_of[term] * weight)
-                    matched[doc_id].add(term)
-            scores = {d: s + best[d] for d, s in scores.items() if d in best}
-        ranked = sorted(scores.items(), key=lambda x: (-x[1], -x[0]))
-        page = ranked[offset : offset + limit]
-        hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in page]
-        return SearchResult(hits, len(ranked), complete)
+        others = order[1:]
+        if scores and others:
+            # Every other word's terms on the candidates, in one statement.
+            wanted = {t for i in others for t, _, _ in expansions[i]}
+            check = select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
+                postings.c.kind == kind,
+                self._among(postings.c.term, wanted, postings.c.term.type),
+                self._among(postings.c.doc_id, scores, postings.c.doc_id.type),
+            )
+            found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for doc_id, term, weight in (await connection.execute(check)).all():
+                found[term].append((doc_id, weight))
+            for i in others:
+                best: dict[int, int] = {}
+                for term, match, _ in expansions[i]:
+                    for doc_id, weight in found.get(term, ()):
+                        if doc_id in scores:
+                            best[doc_id] = max(best.get(doc_id, 0), match * weight)
+                            matched[doc_id].add(term)
+                scores = {d: s + best[d] for d, s in scores.items() if d in best}
+        # Only the page is sorted: best score first, then the most recent document.
+        top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
+        hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]
+        return SearchResult(hits, len(scores), complete)
 
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):
