@@ -156,3 +156,20 @@ async def test_onboarding_in_a_direct_chat_builds_the_profile(
     assert profile.territories == ["Aveyron (12)", "Haute-Garonne (31)"]
     assert profile.tags and profile.visible and not profile.pending
     assert profile.bio == "J'anime le labo d'innovation de la ville."
+
+    # The directory now finds the newcomer; once they ask to be forgotten, it no longer does.
+    mark = alice.mark()
+    await alice.send(room, "!annuaire desing territoire:12")  # one typo, one filter
+    found = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
+    assert "1 membre trouvé" in nb(found.body) and "Gaël" in found.body and "Mairie de Rodez" in found.body
+    mark = gael.mark()
+    await gael.send(room, "!oublier-moi confirmer")
+    done = await gael.wait_message(sender=bot.user_id, room_id=room, since=mark)
+    assert "votre profil dans l'annuaire (1 enregistrement)" in nb(done.body)
+    mark = alice.mark()
+    await alice.send(room, "!annuaire design")
+    gone = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
+    assert "Personne ne correspond" in nb(gone.body) and "Gaël" not in gone.body
+    async with bot.app.db.unit() as repos:
+        assert await repos.profiles.get(gael.user_id) is None
+        assert await repos.welcomes.export_member(gael.user_id) == []
