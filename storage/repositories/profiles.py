@@ -23,6 +23,9 @@ from storage.repositories.search import SearchRepository
 
 KIND = "profile"  # the profiles' documents in the shared search index
 TERRITORY, STRUCTURE_KIND, TAG = "territory", "kind", "tag"
+# Filters matching at most this many profiles are read first, and the search looks its
+# words up among them; broader ones are applied inside the search's bounded read.
+FEW_FILTERED = 5000
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ class ProfileRepository(Repository):
         facets = query.facets()
         if query.text.strip():
             restrict = None
-            if facets:
+            within = await self._few_filtered(facets) if facets else None
+            if facets and within is None:  # a broad filter: applied inside the bounded read
 
                 def restrict(q: Any) -> Any:
                     for f, v in facets:
@@ -175,7 +179,7 @@ class ProfileRepository(Repository):
                     return q
 
             result = await self._search.search(
-                KIND, query.text, limit=limit, offset=offset, restrict=restrict
+                KIND, query.text, limit=limit, offset=offset, restrict=restrict, within=within
             )
             by_id = await self.many([h.doc_id for h in result.hits])
             profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
@@ -196,6 +200,18 @@ class ProfileRepository(Repository):
             .offset(offset)
         )
         return ProfilePage(list(rows), total)
+
+    async def _few_filtered(self, facets: Sequence[tuple[str, str]]) -> list[int] | None:
+        """The profiles passing every filter, when they are few (`FEW_FILTERED`): the
+        search then looks its words up among them. None when the filters are broad (the
+        search applies them inside its bounded read, where they cost little)."""
+        first, *rest = [aliased(ProfileFacet) for _ in facets]
+        q = select(first.profile_id).where(first.facet == facets[0][0], first.value == facets[0][1])
+        for pf, (f, v) in zip(rest, facets[1:], strict=True):
+            q = q.join(pf, (pf.profile_id == first.profile_id) & (pf.facet == f) & (pf.value == v))
+        connection = await self.session.connection()
+        ids = list((await connection.execute(q.limit(FEW_FILTERED + 1))).scalars())
+        return ids if len(ids) <= FEW_FILTERED else None
 
     async def counts(self, facet: str) -> dict[str, int]:
         """Listed profiles per folded facet value (`!annuaire` alone)."""

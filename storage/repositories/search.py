@@ -10,12 +10,13 @@ the sum over the query words; ties go to the most recent document (highest id)."
 from __future__ import annotations
 
 import heapq
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, any_, bindparam, delete, literal_column, select, union_all, update
+from sqlalchemy import Table, any_, bindparam, delete, func, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql
 
 from bot.text import edit_distance, words
@@ -31,6 +32,7 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 EXACT, PREFIX, TYPO = 3, 2, 1
+MANY = 50  # above this many values, SQLite gets a list as one JSON parameter
 
 # Words too common to help a search (French and English).
 STOPWORDS = frozenset(
@@ -184,6 +186,13 @@ class SearchRepository(Repository):
         items = list(values)
         if self.dialect == "postgresql":
             return column == any_(bindparam(None, items, type_=postgresql.ARRAY(item_type)))
+        if len(items) > MANY:
+            # SQLite: one JSON parameter read by json_each, instead of compiling and
+            # binding thousands of placeholders on every call.
+            listed: Any = select(literal_column("value")).select_from(
+                func.json_each(bindparam(None, json.dumps(items)))
+            )
+            return column.in_(listed.scalar_subquery())
         return column.in_(items)
 
     async def expand(self, kind: str, word: str) -> list[tuple[str, int, int]]:
@@ -266,6 +275,7 @@ class SearchRepository(Repository):
         limit: int = 20,
         offset: int = 0,
         restrict: Restrict | None = None,
+        within: Collection[int] | None = None,
     ) -> SearchResult:
         """Documents matching every word of `text`, best first.
 
@@ -275,9 +285,13 @@ class SearchRepository(Repository):
         statement. A word as common as « innovation » in 100 000 profiles thus costs a
         bounded read, and the result says `complete=False` (« more than N »). `restrict`
         adds joins/conditions to the postings query (visibility, filters) so they apply
-        before the bound. Three round trips in all: expansions, candidates, the check."""
+        before the bound. Three round trips in all: expansions, candidates, the check.
+
+        `within` (the documents passing a selective filter) limits the search to them:
+        the candidates are looked up among them directly, instead of scanning
+        a common word's postings for the few that pass a filter."""
         qwords = query_words(text)
-        if not qwords:
+        if not qwords or (within is not None and not within):
             return SearchResult([], 0, True)
         expansions = await self.expand_all(kind, qwords)
         if any(not e for e in expansions):
@@ -316,6 +330,8 @@ class SearchRepository(Repository):
                 if len(terms) == 1
                 else self._among(SearchTerm.term, match_of, postings.c.term.type),
             )
+            if within is not None:
+                query = query.where(self._among(SearchTerm.doc_id, within, postings.c.doc_id.type))
             if bounded:
                 query = query.order_by(SearchTerm.weight.desc(), SearchTerm.doc_id.desc()).limit(room + 1)
             result = await connection.execute(restrict(query) if restrict else query)

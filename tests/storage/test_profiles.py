@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from commands.directory_vocab import facet_value
 from storage.db import Database
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm, SearchVocab
+from storage.repositories import profiles as profiles_repo
 from storage.repositories.profiles import KIND, STRUCTURE_KIND, TAG, TERRITORY, DirectoryQuery, apply_fields
 from storage.unit import Repos
 
@@ -111,7 +113,13 @@ async def test_results_are_ranked_and_report_matched_terms(db: Database) -> None
     assert all(page.matched[p.id] == ("evaluation",) for p in page.profiles)
 
 
-async def test_filters_alone_and_combined_with_words(db: Database) -> None:
+@pytest.mark.parametrize("few", [5000, 0], ids=["filter-first", "filter-in-read"])
+async def test_filters_alone_and_combined_with_words(
+    db: Database, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways of applying filters with words: the profiles passing them read first (few),
+    # or the filters joined inside the search's bounded read (broad).
+    monkeypatch.setattr(profiles_repo, "FEW_FILTERED", few)
     await network(db)
     assert await users(db, DirectoryQuery(territory=GERS)) == ["dominique"]
     assert sorted(await users(db, DirectoryQuery(territory=HG))) == ["camille", "dominique"]
