@@ -12,14 +12,7 @@ from bot.context import Context, Reply
 from bot.conversations import Question, form, start_form
 from bot.errors import UserError
 from bot.formatting import Rich, bullets, code, lines
-from bot.text import fold
-from commands.profile_fields import (
-    NO,
-    YES,
-    DirectoryConfig,
-    field_named,
-    parse_visibility,
-)
+from commands.profile_fields import DirectoryConfig, field_named, parse_visibility, yes_or_no
 from storage.models.directory import Profile
 
 PROFILE_FORM = "accueil.profil"
@@ -96,12 +89,10 @@ def _visibility(raw: str, ctx: Context, data: dict[str, Any]) -> bool:
 
 
 def _yes_no(raw: str, ctx: Context, data: dict[str, Any]) -> bool:
-    typed = fold(raw.strip().rstrip(".!"))
-    if typed in YES:
-        return True
-    if typed in NO:
-        return False
-    raise UserError("accueil.onboarding.errors.yes_no", value=raw.strip())
+    answer = yes_or_no(raw)
+    if answer is None:
+        raise UserError("accueil.onboarding.errors.yes_no", value=raw.strip())
+    return answer
 
 
 def _field(key: str, field: str, **extra: Any) -> Question:

@@ -98,13 +98,17 @@ YES = {"oui", "o", "yes", "y", "visible", "public", "publique", "ok", "d'accord"
 NO = {"non", "n", "no", "masque", "masquee", "cache", "cachee", "hidden", "prive", "privee"}
 
 
-def parse_visibility(raw: str, _settings: DirectoryConfig) -> bool:
+def yes_or_no(raw: str) -> bool | None:
+    """« oui » → True, « non » → False (and their variants), anything else → None."""
     typed = fold(raw.strip().rstrip(".!"))
-    if typed in YES:
-        return True
-    if typed in NO:
-        return False
-    raise UserError("profil.errors.bad_visibility", value=raw.strip())
+    return True if typed in YES else False if typed in NO else None
+
+
+def parse_visibility(raw: str, _settings: DirectoryConfig) -> bool:
+    answer = yes_or_no(raw)
+    if answer is None:
+        raise UserError("profil.errors.bad_visibility", value=raw.strip())
+    return answer
 
 
 FIELDS: tuple[ProfileField, ...] = (
