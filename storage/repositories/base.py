@@ -3,12 +3,36 @@ both engines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+# Statements compiled once per dialect and shape: SQL text and its parameters' order.
+_PREPARED: dict[tuple[str, Hashable], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+async def fetch_prepared(
+    connection: AsyncConnection, key: Hashable, build: Callable[[], Any], params: Mapping[str, Any]
+) -> list[Any]:
+    """Rows of the statement `build()` returns, compiled once per `key` (which must name
+    its shape: only the named bind parameters in `params` vary) and run by the driver
+    itself. Building, caching-key and result processing of SQLAlchemy cost more than
+    the database's work for a small indexed read, on every call."""
+    dialect = connection.dialect
+    entry = _PREPARED.get((dialect.name, key))
+    if entry is None:
+        compiled = build().compile(dialect=dialect)
+        entry = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
+        _PREPARED[(dialect.name, key)] = entry
+    sql, order, defaults = entry
+    args = [params[name] if name in params else defaults[name] for name in order]
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if dialect.name == "postgresql":
+        return list(await driver.fetch(sql, *args))
+    return list(await driver.execute_fetchall(sql, args))
 
 
 class Repository:

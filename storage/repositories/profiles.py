@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from commands.directory_vocab import facet_value
 from storage.base import utcnow
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, fetch_prepared
 from storage.repositories.search import SearchRepository
 
 KIND = "profile"  # the profiles' documents in the shared search index
@@ -205,12 +205,20 @@ class ProfileRepository(Repository):
         """The profiles passing every filter, when they are few (`FEW_FILTERED`): the
         search then looks its words up among them. None when the filters are broad (the
         search applies them inside its bounded read, where they cost little)."""
-        first, *rest = [aliased(ProfileFacet) for _ in facets]
-        q = select(first.profile_id).where(first.facet == facets[0][0], first.value == facets[0][1])
-        for pf, (f, v) in zip(rest, facets[1:], strict=True):
-            q = q.join(pf, (pf.profile_id == first.profile_id) & (pf.facet == f) & (pf.value == v))
+
+        def build() -> Any:
+            first, *rest = [aliased(ProfileFacet) for _ in facets]
+            q = select(first.profile_id).where(first.facet == bindparam("f0"), first.value == bindparam("v0"))
+            for i, pf in enumerate(rest, 1):
+                on = (pf.facet == bindparam(f"f{i}")) & (pf.value == bindparam(f"v{i}"))
+                q = q.join(pf, (pf.profile_id == first.profile_id) & on)
+            return q.limit(FEW_FILTERED + 1)
+
+        params: dict[str, str] = {}
+        for i, (f, v) in enumerate(facets):
+            params[f"f{i}"], params[f"v{i}"] = f, v
         connection = await self.session.connection()
-        ids = list((await connection.execute(q.limit(FEW_FILTERED + 1))).scalars())
+        ids = [row[0] for row in await fetch_prepared(connection, ("facets", len(facets)), build, params)]
         return ids if len(ids) <= FEW_FILTERED else None
 
     async def counts(self, facet: str) -> dict[str, int]:

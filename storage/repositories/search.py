@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 from bot.text import edit_distance, words
 from storage.models.search import SearchTerm, SearchVariant, SearchVocab
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, fetch_prepared
 
 MAX_TERM = 64
 MIN_PREFIX = 2
@@ -32,7 +32,6 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 EXACT, PREFIX, TYPO = 3, 2, 1
-MANY = 50  # above this many values, SQLite gets a list as one JSON parameter
 
 # Words too common to help a search (French and English).
 STOPWORDS = frozenset(
@@ -178,22 +177,65 @@ class SearchRepository(Repository):
         await connection.execute(stmt, params)
 
     # --- reading --------------------------------------------------------------------
-    def _among(self, column: Any, values: Iterable[Any], item_type: Any) -> Any:
-        """`column IN values`. On PostgreSQL `column = ANY(:array)`: one parameter
-        whatever the number of values, so the statement stays the same (asyncpg
-        prepares it once) and the driver sends one array instead of thousands of
-        parameters."""
-        items = list(values)
+    def _listed(self, column: Any, name: str, item_type: Any) -> Any:
+        """`column IN :name`, the list being one parameter whatever its length (see
+        `_list_param`), so the statement's text never changes: on PostgreSQL
+        `= ANY(:array)` (one array sent, prepared once by asyncpg); on SQLite a JSON
+        text read by json_each (instead of binding thousands of placeholders)."""
         if self.dialect == "postgresql":
-            return column == any_(bindparam(None, items, type_=postgresql.ARRAY(item_type)))
-        if len(items) > MANY:
-            # SQLite: one JSON parameter read by json_each, instead of compiling and
-            # binding thousands of placeholders on every call.
-            listed: Any = select(literal_column("value")).select_from(
-                func.json_each(bindparam(None, json.dumps(items)))
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+        listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name)))
+        return column.in_(listed.scalar_subquery())
+
+    def _list_param(self, values: Iterable[Any]) -> Any:
+        items = list(values)
+        return items if self.dialect == "postgresql" else json.dumps(items)
+
+    def _expansion_statement(self, prefixed: Sequence[int], typos: bool) -> Any:
+        """The statement of `expand_all`, with the query words as parameters: per word of
+        `prefixed` (positions), its most frequent prefix expansions (src = position);
+        then (src = -1) the terms equal to a word or a probe, and with `typos` those
+        sharing a one-deletion variant with a word."""
+        vocab = cast(Table, SearchVocab.__table__)
+        variants = cast(Table, SearchVariant.__table__)
+        kind: Any = bindparam("kind")
+        parts: list[Any] = []
+        for i in prefixed:
+            ranked = (
+                select(vocab.c.term, vocab.c.doc_count, literal_column(str(i)).label("src"))
+                .where(
+                    vocab.c.kind == kind,
+                    vocab.c.term >= bindparam(f"low{i}"),
+                    vocab.c.term < bindparam(f"high{i}"),
+                    vocab.c.doc_count > 0,
+                )
+                .order_by(vocab.c.doc_count.desc())
+                .limit(MAX_EXPANSION)
+                .subquery()
             )
-            return column.in_(listed.scalar_subquery())
-        return column.in_(items)
+            parts.append(select(ranked.c.term, ranked.c.doc_count, ranked.c.src))
+        parts.append(
+            select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src")).where(
+                vocab.c.kind == kind,
+                self._listed(vocab.c.term, "equal", vocab.c.term.type),
+                vocab.c.doc_count > 0,
+            )
+        )
+        if typos:
+            parts.append(
+                select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src"))
+                .select_from(
+                    variants.join(
+                        vocab, (vocab.c.kind == variants.c.kind) & (vocab.c.term == variants.c.term)
+                    )
+                )
+                .where(
+                    variants.c.kind == kind,
+                    self._listed(variants.c.variant, "probes", variants.c.variant.type),
+                    vocab.c.doc_count > 0,
+                )
+            )
+        return union_all(*parts) if len(parts) > 1 else parts[0]
 
     async def expand(self, kind: str, word: str) -> list[tuple[str, int, int]]:
         """Index terms a query word matches: (term, match score, documents holding it),
@@ -205,50 +247,21 @@ class SearchRepository(Repository):
         frequent prefix expansions (`MAX_EXPANSION`); for all words at once, the terms
         equal to a word or to one of its one-deletion probes, and the terms sharing a
         one-deletion variant with a word (SymSpell); then sorted out per word here."""
-        vocab = cast(Table, SearchVocab.__table__)
-        variants = cast(Table, SearchVariant.__table__)
-        parts: list[Any] = []
-        for i, word in enumerate(qwords):
-            if len(word) >= MIN_PREFIX:
-                ranked = (
-                    select(vocab.c.term, vocab.c.doc_count, literal_column(str(i)).label("src"))
-                    .where(
-                        vocab.c.kind == kind,
-                        vocab.c.term >= word,
-                        vocab.c.term < word + "\uffff",
-                        vocab.c.doc_count > 0,
-                    )
-                    .order_by(vocab.c.doc_count.desc())
-                    .limit(MAX_EXPANSION)
-                    .subquery()
-                )
-                parts.append(select(ranked.c.term, ranked.c.doc_count, ranked.c.src))
+        prefixed = tuple(i for i, w in enumerate(qwords) if len(w) >= MIN_PREFIX)
         typo_words = [w for w in qwords if len(w) >= MIN_TYPO]
         probes = {p for w in typo_words for p in deletions(w)}
-        parts.append(
-            select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src")).where(
-                vocab.c.kind == kind,
-                self._among(vocab.c.term, set(qwords) | probes, vocab.c.term.type),
-                vocab.c.doc_count > 0,
-            )
-        )
+        params: dict[str, Any] = {"kind": kind, "equal": self._list_param(set(qwords) | probes)}
+        for i in prefixed:
+            params[f"low{i}"], params[f"high{i}"] = qwords[i], qwords[i] + "\uffff"
         if typo_words:
-            parts.append(
-                select(vocab.c.term, vocab.c.doc_count, literal_column("-1").label("src"))
-                .select_from(
-                    variants.join(
-                        vocab, (vocab.c.kind == variants.c.kind) & (vocab.c.term == variants.c.term)
-                    )
-                )
-                .where(
-                    variants.c.kind == kind,
-                    self._among(variants.c.variant, probes | set(typo_words), variants.c.variant.type),
-                    vocab.c.doc_count > 0,
-                )
-            )
+            params["probes"] = self._list_param(probes | set(typo_words))
         connection = await self.session.connection()
-        statement: Any = union_all(*parts) if len(parts) > 1 else parts[0]
-        rows = (await connection.execute(statement)).all()
+        rows = await fetch_prepared(
+            connection,
+            ("expand", prefixed, bool(typo_words)),
+            lambda: self._expansion_statement(prefixed, bool(typo_words)),
+            params,
+        )
         out: list[list[tuple[str, int, int]]] = []
         for i, word in enumerate(qwords):
             found: dict[str, tuple[int, int]] = {}
@@ -314,9 +327,6 @@ class SearchRepository(Repository):
                 groups.append(([(term, match)], True))
         if batch:
             groups.insert(0, (batch, False))
-        postings = cast(Table, SearchTerm.__table__)
-        # Statements go to the connection: rows come back as plain tuples, without the
-        # ORM's result machinery (several ms for 2 000 postings).
         connection = await self.session.connection()
         for terms, bounded in groups:
             room = bound - len(scores)
@@ -324,18 +334,9 @@ class SearchRepository(Repository):
                 complete = False
                 break
             match_of = dict(terms)
-            query = select(SearchTerm.doc_id, SearchTerm.term, SearchTerm.weight).where(
-                SearchTerm.kind == kind,
-                SearchTerm.term == terms[0][0]
-                if len(terms) == 1
-                else self._among(SearchTerm.term, match_of, postings.c.term.type),
+            rows = await self._postings(
+                connection, kind, match_of, within, room + 1 if bounded else None, restrict
             )
-            if within is not None:
-                query = query.where(self._among(SearchTerm.doc_id, within, postings.c.doc_id.type))
-            if bounded:
-                query = query.order_by(SearchTerm.weight.desc(), SearchTerm.doc_id.desc()).limit(room + 1)
-            result = await connection.execute(restrict(query) if restrict else query)
-            rows = result.all()
             if len(rows) > room:
                 complete = False
                 rows = rows[:room]
@@ -348,13 +349,10 @@ class SearchRepository(Repository):
         if scores and others:
             # Every other word's terms on the candidates, in one statement.
             wanted = {t for i in others for t, _, _ in expansions[i]}
-            check = select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
-                postings.c.kind == kind,
-                self._among(postings.c.term, wanted, postings.c.term.type),
-                self._among(postings.c.doc_id, scores, postings.c.doc_id.type),
-            )
+            params = {"kind": kind, "terms": self._list_param(wanted), "docs": self._list_param(scores)}
+            check = await fetch_prepared(connection, "check", self._check_statement, params)
             found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-            for doc_id, term, weight in (await connection.execute(check)).all():
+            for doc_id, term, weight in check:
                 found[term].append((doc_id, weight))
             for i in others:
                 best: dict[int, int] = {}
@@ -368,6 +366,57 @@ class SearchRepository(Repository):
         top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
         hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]
         return SearchResult(hits, len(scores), complete)
+
+    async def _postings(
+        self,
+        connection: Any,
+        kind: str,
+        terms: Collection[str],
+        within: Collection[int] | None,
+        limit: int | None,
+        restrict: Restrict | None,
+    ) -> Sequence[Any]:
+        """(doc_id, term, weight) of the terms' postings, best weight first when
+        `limit`ed. Without `restrict`, a statement prepared once per shape."""
+        postings = cast(Table, SearchTerm.__table__)
+        single = len(terms) == 1
+
+        def build() -> Any:
+            query = select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
+                postings.c.kind == bindparam("kind"),
+                postings.c.term == bindparam("term")
+                if single
+                else self._listed(postings.c.term, "terms", postings.c.term.type),
+            )
+            if within is not None:
+                query = query.where(self._listed(postings.c.doc_id, "within", postings.c.doc_id.type))
+            if limit is not None:
+                query = query.order_by(postings.c.weight.desc(), postings.c.doc_id.desc())
+                query = query.limit(bindparam("limit"))
+            return query
+
+        params: dict[str, Any] = {"kind": kind}
+        if limit is not None:
+            params["limit"] = limit
+        if single:
+            params["term"] = next(iter(terms))
+        else:
+            params["terms"] = self._list_param(terms)
+        if within is not None:
+            params["within"] = self._list_param(within)
+        if restrict is None:
+            key = ("postings", single, within is not None, limit is not None)
+            return await fetch_prepared(connection, key, build, params)
+        # A filter's joins and values vary: SQLAlchemy compiles (and caches) it.
+        return (await connection.execute(restrict(build()), params)).all()
+
+    def _check_statement(self) -> Any:
+        postings = cast(Table, SearchTerm.__table__)
+        return select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
+            postings.c.kind == bindparam("kind"),
+            self._listed(postings.c.term, "terms", postings.c.term.type),
+            self._listed(postings.c.doc_id, "docs", postings.c.doc_id.type),
+        )
 
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):
