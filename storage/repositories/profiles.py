@@ -179,7 +179,12 @@ class ProfileRepository(Repository):
                     return q
 
             result = await self._search.search(
-                KIND, query.text, limit=limit, offset=offset, restrict=restrict, within=within
+                KIND,
+                query.text,
+                limit=limit,
+                offset=offset,
+                restrict=restrict,
+                within=within,
             )
             by_id = await self.many([h.doc_id for h in result.hits])
             profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]

@@ -31,6 +31,9 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 # For a short page fewer suffice: the read is best weight first, so the first pages are
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
+# With `restrict` (filters joined to each posting read), fewer: « plus de 96 » sooner, in
+# return for a read that does not probe the filters of thousands of postings.
+FILTERED_CANDIDATES_PER_RESULT = 12
 EXACT, PREFIX, TYPO = 3, 2, 1
 
 # Words too common to help a search (French and English).
@@ -289,6 +292,7 @@ class SearchRepository(Repository):
         offset: int = 0,
         restrict: Restrict | None = None,
         within: Collection[int] | None = None,
+        _wide: bool = False,
     ) -> SearchResult:
         """Documents matching every word of `text`, best first.
 
@@ -310,7 +314,11 @@ class SearchRepository(Repository):
         if any(not e for e in expansions):
             return SearchResult([], 0, True)
         order = sorted(range(len(qwords)), key=lambda i: sum(n for _, _, n in expansions[i]))
-        bound = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * (offset + limit)))
+        shown = offset + limit
+        if restrict is not None and not _wide:  # filters probed for every posting: read fewer
+            bound = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
+        else:
+            bound = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * shown))
         scores: dict[int, int] = {}
         matched: dict[int, set[str]] = defaultdict(set)
         complete = True
@@ -362,6 +370,12 @@ class SearchRepository(Repository):
                             best[doc_id] = max(best.get(doc_id, 0), match * weight)
                             matched[doc_id].add(term)
                 scores = {d: s + best[d] for d, s in scores.items() if d in best}
+        if restrict is not None and not _wide and not complete and len(scores) < shown:
+            # The short read left too few matches of every word to fill the page: read as
+            # much as an unfiltered search would.
+            return await self.search(
+                kind, text, limit=limit, offset=offset, restrict=restrict, within=within, _wide=True
+            )
         # Only the page is sorted: best score first, then the most recent document.
         top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
         hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]

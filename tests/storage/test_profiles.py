@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm, SearchVocab
 from storage.repositories import profiles as profiles_repo
+from storage.repositories import search as search_repo
 from storage.repositories.profiles import KIND, STRUCTURE_KIND, TAG, TERRITORY, DirectoryQuery, apply_fields
 from storage.unit import Repos
 
@@ -128,6 +129,25 @@ async def test_filters_alone_and_combined_with_words(
     assert await users(db, DirectoryQuery("evaluation", territory=HG, kind="Commune")) == ["dominique"]
     assert await users(db, DirectoryQuery("prospective", kind="Commune")) == []
     assert await users(db, DirectoryQuery(tag="évaluation des politiques publiques")) == ["dominique"]
+
+
+async def test_a_broad_filter_reads_fewer_candidates(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Filters applied inside the bounded read (broad) cut the read at a few candidates per
+    # result shown; the page then says there may be more (« plus de … »).
+    monkeypatch.setattr(profiles_repo, "FEW_FILTERED", 0)
+    await network(db)
+    async with db.unit() as repos:
+        monkeypatch.setattr(search_repo, "FILTERED_CANDIDATES_PER_RESULT", 1)
+        cut = await repos.profiles.search(DirectoryQuery("evaluation", territory=HG), limit=1)
+        monkeypatch.setattr(search_repo, "FILTERED_CANDIDATES_PER_RESULT", 12)
+        whole = await repos.profiles.search(DirectoryQuery("evaluation", territory=HG), limit=1)
+    assert (len(cut.profiles), cut.complete) == (1, False)
+    assert (whole.total, whole.complete) == (2, True)
+    assert cut.profiles[0].user_id == whole.profiles[0].user_id  # best weight read first
+    # When the short read leaves too few matches of every word (Dominique, read first, has
+    # no « prospective »), the search reads as much as an unfiltered one would.
+    monkeypatch.setattr(search_repo, "FILTERED_CANDIDATES_PER_RESULT", 1)
+    assert await users(db, DirectoryQuery("evaluation prospective", territory=HG), limit=1) == ["camille"]
 
 
 async def test_hidden_and_pending_profiles_are_never_found_nor_counted(db: Database) -> None:
