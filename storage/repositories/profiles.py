@@ -185,6 +185,7 @@ class ProfileRepository(Repository):
                 offset=offset,
                 restrict=restrict,
                 within=within,
+                short_read=True,  # the filters, when joined, are broad ones
             )
             by_id = await self.many([h.doc_id for h in result.hits])
             profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]

@@ -31,8 +31,8 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 # For a short page fewer suffice: the read is best weight first, so the first pages are
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
-# With `restrict` (filters joined to each posting read), fewer: « plus de 96 » sooner, in
-# return for a read that does not probe the filters of thousands of postings.
+# With `restrict` and `short_read` (broad filters joined to each posting read), fewer:
+# « plus de 96 » sooner, in return for not probing the filters of thousands of postings.
 FILTERED_CANDIDATES_PER_RESULT = 12
 EXACT, PREFIX, TYPO = 3, 2, 1
 
@@ -292,6 +292,7 @@ class SearchRepository(Repository):
         offset: int = 0,
         restrict: Restrict | None = None,
         within: Collection[int] | None = None,
+        short_read: bool = False,
         _wide: bool = False,
     ) -> SearchResult:
         """Documents matching every word of `text`, best first.
@@ -306,7 +307,10 @@ class SearchRepository(Repository):
 
         `within` (the documents passing a selective filter) limits the search to them:
         the candidates are looked up among them directly, instead of scanning
-        a common word's postings for the few that pass a filter."""
+        a common word's postings for the few that pass a filter. `short_read`: with
+        `restrict`, read `FILTERED_CANDIDATES_PER_RESULT` candidates per result shown, and
+        read again as widely as without it only when that leaves the page short — for
+        broad filters, which rarely do (the directory's); selective ones would read twice."""
         qwords = query_words(text)
         if not qwords or (within is not None and not within):
             return SearchResult([], 0, True)
@@ -315,7 +319,7 @@ class SearchRepository(Repository):
             return SearchResult([], 0, True)
         order = sorted(range(len(qwords)), key=lambda i: sum(n for _, _, n in expansions[i]))
         shown = offset + limit
-        if restrict is not None and not _wide:  # filters probed for every posting: read fewer
+        if short_read and restrict is not None and not _wide:
             bound = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
         else:
             bound = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * shown))
@@ -370,11 +374,18 @@ class SearchRepository(Repository):
                             best[doc_id] = max(best.get(doc_id, 0), match * weight)
                             matched[doc_id].add(term)
                 scores = {d: s + best[d] for d, s in scores.items() if d in best}
-        if restrict is not None and not _wide and not complete and len(scores) < shown:
+        if short_read and restrict is not None and not _wide and not complete and len(scores) < shown:
             # The short read left too few matches of every word to fill the page: read as
             # much as an unfiltered search would.
             return await self.search(
-                kind, text, limit=limit, offset=offset, restrict=restrict, within=within, _wide=True
+                kind,
+                text,
+                limit=limit,
+                offset=offset,
+                restrict=restrict,
+                within=within,
+                short_read=True,
+                _wide=True,
             )
         # Only the page is sorted: best score first, then the most recent document.
         top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
