@@ -32,7 +32,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select, text
+from bulk import write_bulk
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -45,9 +46,9 @@ from bot.roles import Role
 from commands import digest as dg
 from commands.signal_parsing import CATEGORIES, NATURES
 from storage.db import Database, normalize_url
-from storage.models.search import SearchTerm, SearchVariant, SearchVocab
+from storage.models.search import SearchTerm
 from storage.models.signals import Signal
-from storage.repositories.search import MIN_TYPO, deletions, terms_of
+from storage.repositories.search import terms_of
 from storage.repositories.signals import KIND, SignalFilter, search_fields
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -256,29 +257,7 @@ async def _fill(db: Database, total: int, in_week: int, kind: str) -> float:
         for term, weight in weights.items():
             postings.append({"kind": KIND, "term": term, "doc_id": r["id"], "weight": weight})
             counts[term] = counts.get(term, 0) + 1
-    vocab = [{"kind": KIND, "term": t, "doc_count": n} for t, n in counts.items()]
-    variants = {(v, t) for t in counts if len(t) >= MIN_TYPO for v in deletions(t)}
-    variant_rows = [{"kind": KIND, "variant": v, "term": t} for v, t in variants]
-    chunk = 20_000
-    for table, table_rows in (
-        (Signal.__table__, rows),
-        (SearchTerm.__table__, postings),
-        (SearchVocab.__table__, vocab),
-        (SearchVariant.__table__, variant_rows),
-    ):
-        for i in range(0, len(table_rows), chunk):
-            async with db.unit() as repos:
-                part = table_rows[i : i + chunk]
-                if table is Signal.__table__:
-                    await repos.session.execute(insert(Signal), part)
-                else:
-                    await repos.search.bulk_insert(table, part)  # type: ignore[arg-type]
-                await repos.commit()
-        print(f"  … {table.name}: {len(table_rows)} rows", flush=True)  # type: ignore[attr-defined]
-    async with db.engine.begin() as conn:
-        if not db.is_sqlite:
-            await conn.execute(text("SELECT setval('signals_id_seq', (SELECT max(id) FROM signals))"))
-        await conn.execute(text("ANALYZE"))
+    await write_bulk(db, Signal, rows, kind=KIND, postings=postings, counts=counts)
     elapsed = time.perf_counter() - started
     await _check_index(db, rows[:50])
     return elapsed

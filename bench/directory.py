@@ -39,7 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select, text
+from bulk import write_bulk
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -50,9 +51,9 @@ from commands.directory_vocab import DEFAULT_KINDS, DEFAULT_TERRITORIES
 from commands.profile_fields import DirectoryConfig
 from storage.db import Database, normalize_url
 from storage.models.directory import Profile, ProfileFacet
-from storage.models.search import SearchTerm, SearchVariant, SearchVocab
+from storage.models.search import SearchTerm
 from storage.repositories.profiles import KIND, DirectoryQuery, facets_of, is_listed, search_fields
-from storage.repositories.search import MIN_TYPO, deletions, terms_of
+from storage.repositories.search import terms_of
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -380,30 +381,15 @@ async def _fill(db: Database, total: int) -> float:
             postings.append({"kind": KIND, "term": term, "doc_id": r["id"], "weight": weight})
             counts[term] = counts.get(term, 0) + 1
         facets.extend({"facet": f, "value": v, "profile_id": r["id"]} for f, v in facets_of(p))
-    vocab = [{"kind": KIND, "term": t, "doc_count": n} for t, n in counts.items()]
-    variants = {(v, t) for t in counts if len(t) >= MIN_TYPO for v in deletions(t)}
-    variant_rows = [{"kind": KIND, "variant": v, "term": t} for v, t in variants]
-    chunk = 20_000
-    for table, table_rows in (
-        (Profile.__table__, rows),
-        (ProfileFacet.__table__, facets),
-        (SearchTerm.__table__, postings),
-        (SearchVocab.__table__, vocab),
-        (SearchVariant.__table__, variant_rows),
-    ):
-        for i in range(0, len(table_rows), chunk):
-            async with db.unit() as repos:
-                part = table_rows[i : i + chunk]
-                if table is Profile.__table__:
-                    await repos.session.execute(insert(Profile), part)
-                else:
-                    await repos.search.bulk_insert(table, part)  # type: ignore[arg-type]
-                await repos.commit()
-        print(f"  … {table.name}: {len(table_rows)} rows", flush=True)  # type: ignore[attr-defined]
-    async with db.engine.begin() as conn:
-        if not db.is_sqlite:
-            await conn.execute(text("SELECT setval('profiles_id_seq', (SELECT max(id) FROM profiles))"))
-        await conn.execute(text("ANALYZE"))
+    await write_bulk(
+        db,
+        Profile,
+        rows,
+        kind=KIND,
+        postings=postings,
+        counts=counts,
+        extra=[(ProfileFacet.__table__, facets)],  # type: ignore[list-item]
+    )
     if not db.is_sqlite:
         # What autovacuum does on a live database: sets the visibility map, so postings
         # are read from the index alone (without it, every posting read visits the heap).

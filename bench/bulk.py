@@ -1,0 +1,55 @@
+"""Writing a benchmark's synthetic documents fast: the rows of an aggregate, the rows
+that go with them, and their share of the shared search index (postings, vocabulary,
+SymSpell variants) exactly as `SearchRepository.index_many` would write them, in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert, text
+
+from storage.db import Database
+from storage.models.search import SearchTerm, SearchVariant, SearchVocab
+from storage.repositories.search import MIN_TYPO, deletions
+
+CHUNK = 20_000
+
+
+async def write_bulk(
+    db: Database,
+    model: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    kind: str,
+    postings: Sequence[Mapping[str, Any]],
+    counts: Mapping[str, int],
+    extra: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
+) -> None:
+    """Insert `rows` of `model`, the `extra` tables, then the search index; on PostgreSQL
+    move the id sequence past the rows; ANALYZE."""
+    vocab = [{"kind": kind, "term": t, "doc_count": n} for t, n in counts.items()]
+    variants = {(v, t) for t in counts if len(t) >= MIN_TYPO for v in deletions(t)}
+    variant_rows = [{"kind": kind, "variant": v, "term": t} for v, t in variants]
+    tables: list[tuple[Any, Sequence[Mapping[str, Any]]]] = [
+        (model.__table__, rows),
+        *extra,
+        (SearchTerm.__table__, postings),
+        (SearchVocab.__table__, vocab),
+        (SearchVariant.__table__, variant_rows),
+    ]
+    for table, table_rows in tables:
+        for i in range(0, len(table_rows), CHUNK):
+            async with db.unit() as repos:
+                part = list(table_rows[i : i + CHUNK])
+                if table is model.__table__:
+                    await repos.session.execute(insert(model), part)
+                else:
+                    await repos.search.bulk_insert(table, part)
+                await repos.commit()
+        print(f"  … {table.name}: {len(table_rows)} rows", flush=True)
+    async with db.engine.begin() as conn:
+        if not db.is_sqlite:
+            name = model.__table__.name
+            await conn.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))
+        await conn.execute(text("ANALYZE"))
