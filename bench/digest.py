@@ -25,17 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import write_bulk
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from bulk import create_pg, drop_pg, write_bulk
+from sqlalchemy import select
 
 from bot.config import parse_config
 from bot.context import Context, Services
@@ -45,7 +42,7 @@ from bot.registry import REGISTRY
 from bot.roles import Role
 from commands import digest as dg
 from commands.signal_parsing import CATEGORIES, NATURES
-from storage.db import Database, normalize_url
+from storage.db import Database
 from storage.models.search import SearchTerm
 from storage.models.signals import Signal
 from storage.repositories.search import terms_of
@@ -348,23 +345,6 @@ async def _run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str
     return {"digest": digest_ms, "median": median, "p95": p95}
 
 
-async def _create_pg(server_url: str) -> str:
-    server = make_url(normalize_url(server_url))
-    name = f"oasis_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_pg(server_url: str, url: str) -> None:
-    engine = create_async_engine(make_url(normalize_url(server_url)), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--week", type=int, default=10_000, help="signals in the digest's week")
@@ -388,11 +368,11 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results["sqlite"] = await _run_engine("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
     if "postgres" in engines:
-        url = await _create_pg(args.postgres)
+        url = await create_pg(args.postgres)
         try:
             results["postgres"] = await _run_engine("postgres", url, args)
         finally:
-            await _drop_pg(args.postgres, url)
+            await drop_pg(args.postgres, url)
 
     def fig(engine: str, key: str) -> str:
         return f"{results[engine][key]:.1f}" if engine in results else "nan"

@@ -32,24 +32,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import write_bulk
+from bulk import create_pg, drop_pg, write_bulk
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.features import load_features
 from commands.contacts import import_contacts
 from commands.directory_export import to_csv
 from commands.directory_vocab import DEFAULT_KINDS, DEFAULT_TERRITORIES
 from commands.profile_fields import DirectoryConfig
-from storage.db import Database, normalize_url
+from storage.db import Database
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm
 from storage.repositories.profiles import KIND, DirectoryQuery, facets_of, is_listed, search_fields
@@ -508,25 +505,6 @@ async def _run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str
         await db.dispose()
 
 
-async def _create_pg(server_url: str) -> str:
-    server = make_url(normalize_url(server_url))
-    name = f"oasis_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text(f'CREATE DATABASE "{name}"')), timeout=10)
-    finally:
-        await engine.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_pg(server_url: str, url: str) -> None:
-    engine = create_async_engine(make_url(normalize_url(server_url)), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--profiles", type=int, default=100_000, help="profiles searched")
@@ -551,14 +529,14 @@ async def main() -> None:
             results["sqlite"] = await _run_engine("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
     if "postgres" in engines:
         try:
-            url = await _create_pg(args.postgres)
+            url = await create_pg(args.postgres)
         except Exception as exc:  # unreachable server: say so, measure the rest
             print(f"[postgres] skipped: {args.postgres} unreachable ({type(exc).__name__}: {exc})")
         else:
             try:
                 results["postgres"] = await _run_engine("postgres", url, args)
             finally:
-                await _drop_pg(args.postgres, url)
+                await drop_pg(args.postgres, url)
 
     def fig(engine: str, key: str) -> str:
         return f"{results[engine][key]:.1f}" if engine in results else "nan"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 Prefer = Literal["future", "past"]
 
-_WEEKDAYS = {
+WEEKDAYS = {  # French and English day names (folded) → Monday=0
     "lundi": 0,
     "mardi": 1,
     "mercredi": 2,
@@ -177,11 +177,11 @@ def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) ->
         _existing(2024, mo, d)  # 2024: a leap year, accepts 29/02
         return _existing(_year_for(mo, d, now, prefer), mo, d)
     words = joined.split()
-    if words[0] in _WEEKDAYS:
+    if words[0] in WEEKDAYS:
         # « mardi 16 décembre »: the written date decides, the weekday is decoration.
         if len(words) > 1 and words[1] not in ("prochain", "next", "dernier", "last"):
             return _parse_day(" ".join(words[1:]), now, prefer, at)
-        delta = (_WEEKDAYS[words[0]] - now.weekday()) % 7
+        delta = (WEEKDAYS[words[0]] - now.weekday()) % 7
         if len(words) > 1 and words[1] in ("dernier", "last"):
             return now.date() - timedelta(days=(7 - delta) % 7 or 7)
         if len(words) > 1 and words[1] in ("prochain", "next"):

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from bot.arguments import Rest
 from bot.config import ROOM_ID, Section, config_section
 from bot.context import Context, Reply
-from bot.dates import iso_week
+from bot.dates import WEEKDAYS, iso_week
 from bot.errors import UserError
 from bot.formatting import Rich, bold, code, italic, link, user_link
 from bot.i18n import Translator
@@ -32,22 +32,6 @@ from commands.signals import SignalsConfig
 from storage.models.signals import Digest, Signal
 from storage.repositories.signals import PROPOSED, RETAINED
 
-WEEKDAYS = {
-    "lundi": 0,
-    "mardi": 1,
-    "mercredi": 2,
-    "jeudi": 3,
-    "vendredi": 4,
-    "samedi": 5,
-    "dimanche": 6,
-    "monday": 0,
-    "tuesday": 1,
-    "wednesday": 2,
-    "thursday": 3,
-    "friday": 4,
-    "saturday": 5,
-    "sunday": 6,
-}
 WHY_LINE = 160  # characters of « pourquoi c'est important » in a digest line
 FIRST_PERIOD = timedelta(days=7)  # the very first digest covers the last 7 days
 
