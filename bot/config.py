@@ -59,10 +59,19 @@ def registered_sections() -> dict[str, type[Section]]:
     return dict(_sections)
 
 
-def _user_ids(values: list[str]) -> list[str]:
+def user_ids(values: list[str]) -> list[str]:
+    """Validate a config list of Matrix user ids (features' sections use it too)."""
     for v in values:
         if not USER_ID.match(v):
             raise PydanticCustomError("user_id", "not a Matrix user id: {value}", {"value": v})
+    return values
+
+
+def room_ids(values: list[str]) -> list[str]:
+    """Validate a config list of room ids (« !abc:server »)."""
+    for r in values:
+        if not ROOM_ID.match(r):
+            raise PydanticCustomError("room_id", "not a room id: {value}", {"value": r})
     return values
 
 
@@ -128,15 +137,12 @@ class BotSettings(Section):
     @field_validator("admins", "animators")
     @classmethod
     def _ids(cls, v: list[str]) -> list[str]:
-        return _user_ids(v)
+        return user_ids(v)
 
     @field_validator("rooms")
     @classmethod
     def _rooms(cls, v: list[str]) -> list[str]:
-        for r in v:
-            if not ROOM_ID.match(r):
-                raise PydanticCustomError("room_id", "not a room id: {value}", {"value": r})
-        return v
+        return room_ids(v)
 
 
 class InviteSettings(Section):

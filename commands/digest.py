@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.arguments import Rest
-from bot.config import ROOM_ID, Section, config_section
+from bot.config import Section, config_section, room_ids
 from bot.context import Context, Reply
 from bot.dates import WEEKDAYS, iso_week
 from bot.errors import UserError
@@ -61,10 +61,7 @@ class DigestConfig(Section):
     @field_validator("rooms")
     @classmethod
     def _rooms(cls, v: list[str]) -> list[str]:
-        for r in v:
-            if not ROOM_ID.match(r):
-                raise PydanticCustomError("room_id", "not a room id: {value}", {"value": r})
-        return v
+        return room_ids(v)
 
     @field_validator("day")
     @classmethod

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.arguments import Rest
-from bot.config import USER_ID, Section, config_section
+from bot.config import Section, config_section, user_ids
 from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, code, lines, user_link
@@ -76,10 +76,7 @@ class WelcomeConfig(Section):
     @field_validator("ignore_users")
     @classmethod
     def _users(cls, v: list[str]) -> list[str]:
-        for u in v:
-            if not USER_ID.match(u):
-                raise PydanticCustomError("user_id", "not a Matrix user id: {value}", {"value": u})
-        return v
+        return user_ids(v)
 
     @field_validator("moderators_room")
     @classmethod

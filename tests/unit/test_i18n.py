@@ -382,3 +382,15 @@ def test_date_and_time_styles(fr: Translator) -> None:
 def test_dates_inside_messages_are_plain_text(fr: Translator) -> None:
     r = fr.render("Le {d}.", {"d": datetime(2020, 12, 15, 14, 0, tzinfo=PARIS)})
     assert r == Rich("Le mardi 15 décembre 2020 à 14 h.", "Le mardi 15 décembre 2020 à 14 h.")
+
+
+def test_every_personal_data_source_has_a_label(catalog: Catalog) -> None:
+    # `!mes-donnees` and `!oublier-moi` name each source from the catalog: a feature that
+    # registers one must describe it in both languages.
+    from bot.registry import REGISTRY
+
+    names = [source.name for source in REGISTRY.personal_data]
+    assert {"runtime", "signaux", "profil", "accueil"} <= set(names)
+    for locale in ("fr", "en"):
+        tr = catalog.translator(locale, ZoneInfo("Europe/Paris"))
+        assert [n for n in names if not tr.has(f"donnees.sources.{n}")] == []
