@@ -7,6 +7,7 @@ change of a profile."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,15 @@ from storage.repositories.search import SearchRepository
 KIND = "profile"  # the profiles' documents in the shared search index
 TERRITORY, STRUCTURE_KIND, TAG = "territory", "kind", "tag"
 # Filters matching at most this many profiles are read first, and the search looks its
-# words up among them; broader ones are applied inside the search's bounded read.
-FEW_FILTERED = 5000
+# words up among them; broader ones are applied inside the search's bounded read (the
+# crossover measured at 100 000 profiles: a filtered read probes about
+# `FILTERED_CANDIDATES_PER_RESULT` × page ÷ selectivity postings).
+FEW_FILTERED = 2000
+# Filters found broad are remembered for a while (per process), so the next searches with
+# them skip reading their first `FEW_FILTERED` ids. Only the way of searching depends on
+# it, never the result: a stale entry costs time, not correctness.
+BROAD_FOR_S = 600.0
+_broad: dict[tuple[tuple[str, str], ...], float] = {}
 
 
 @dataclass(frozen=True)
@@ -220,12 +228,20 @@ class ProfileRepository(Repository):
                 q = q.join(pf, (pf.profile_id == first.profile_id) & on)
             return q.limit(FEW_FILTERED + 1)
 
+        key = tuple(sorted(facets))
+        if time.monotonic() - _broad.get(key, -BROAD_FOR_S) < BROAD_FOR_S:
+            return None
         params: dict[str, str] = {}
         for i, (f, v) in enumerate(facets):
             params[f"f{i}"], params[f"v{i}"] = f, v
         connection = await self.session.connection()
         ids = [row[0] for row in await fetch_prepared(connection, ("facets", len(facets)), build, params)]
-        return ids if len(ids) <= FEW_FILTERED else None
+        if len(ids) <= FEW_FILTERED:
+            return ids
+        if len(_broad) >= 1000:  # filters are a few dozen values: only a flood gets here
+            _broad.clear()
+        _broad[key] = time.monotonic()
+        return None
 
     async def counts(self, facet: str) -> dict[str, int]:
         """Listed profiles per folded facet value (`!annuaire` alone)."""

@@ -16,7 +16,18 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, any_, bindparam, delete, func, literal_column, select, union_all, update
+from sqlalchemy import (
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 from bot.text import edit_distance, words
@@ -33,7 +44,7 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 # With `restrict` and `short_read` (broad filters joined to each posting read), fewer:
 # « plus de 96 » sooner, in return for not probing the filters of thousands of postings.
-FILTERED_CANDIDATES_PER_RESULT = 12
+FILTERED_CANDIDATES_PER_RESULT = 5
 EXACT, PREFIX, TYPO = 3, 2, 1
 
 # Words too common to help a search (French and English).
@@ -293,7 +304,6 @@ class SearchRepository(Repository):
         restrict: Restrict | None = None,
         within: Collection[int] | None = None,
         short_read: bool = False,
-        _wide: bool = False,
     ) -> SearchResult:
         """Documents matching every word of `text`, best first.
 
@@ -317,12 +327,36 @@ class SearchRepository(Repository):
         expansions = await self.expand_all(kind, qwords)
         if any(not e for e in expansions):
             return SearchResult([], 0, True)
-        order = sorted(range(len(qwords)), key=lambda i: sum(n for _, _, n in expansions[i]))
         shown = offset + limit
-        if short_read and restrict is not None and not _wide:
-            bound = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
-        else:
-            bound = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * shown))
+        wide = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * shown))
+        if short_read and restrict is not None:
+            short = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
+            scores, matched, complete = await self._candidates(
+                kind, expansions, short, restrict, within, check_in_read=True
+            )
+            if complete or len(scores) >= shown:
+                return _page(scores, matched, complete, offset, limit)
+            # The short read left too few matches of every word to fill the page: read as
+            # much as an unfiltered search would.
+        scores, matched, complete = await self._candidates(kind, expansions, wide, restrict, within)
+        return _page(scores, matched, complete, offset, limit)
+
+    async def _candidates(
+        self,
+        kind: str,
+        expansions: Sequence[Sequence[tuple[str, int, int]]],
+        bound: int,
+        restrict: Restrict | None,
+        within: Collection[int] | None,
+        *,
+        check_in_read: bool = False,
+    ) -> tuple[dict[int, int], dict[int, set[str]], bool]:
+        """Scores and matched terms of the documents matching every query word among at
+        most `bound` candidates of the rarest word; and whether those were all.
+        `check_in_read`: the candidates read are only documents holding the other words
+        too (a probe per posting read: for short reads, where the filters cut most)."""
+        order = sorted(range(len(expansions)), key=lambda i: sum(n for _, _, n in expansions[i]))
+        in_read = [[t for t, _, _ in expansions[i]] for i in order[1:]] if check_in_read else []
         scores: dict[int, int] = {}
         matched: dict[int, set[str]] = defaultdict(set)
         complete = True
@@ -347,7 +381,7 @@ class SearchRepository(Repository):
                 break
             match_of = dict(terms)
             rows = await self._postings(
-                connection, kind, match_of, within, room + 1 if bounded else None, restrict
+                connection, kind, match_of, within, room + 1 if bounded else None, restrict, in_read
             )
             if len(rows) > room:
                 complete = False
@@ -374,23 +408,7 @@ class SearchRepository(Repository):
                             best[doc_id] = max(best.get(doc_id, 0), match * weight)
                             matched[doc_id].add(term)
                 scores = {d: s + best[d] for d, s in scores.items() if d in best}
-        if short_read and restrict is not None and not _wide and not complete and len(scores) < shown:
-            # The short read left too few matches of every word to fill the page: read as
-            # much as an unfiltered search would.
-            return await self.search(
-                kind,
-                text,
-                limit=limit,
-                offset=offset,
-                restrict=restrict,
-                within=within,
-                short_read=True,
-                _wide=True,
-            )
-        # Only the page is sorted: best score first, then the most recent document.
-        top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
-        hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]
-        return SearchResult(hits, len(scores), complete)
+        return scores, matched, complete
 
     async def _postings(
         self,
@@ -400,9 +418,12 @@ class SearchRepository(Repository):
         within: Collection[int] | None,
         limit: int | None,
         restrict: Restrict | None,
+        others: Sequence[Sequence[str]] = (),
     ) -> Sequence[Any]:
         """(doc_id, term, weight) of the terms' postings, best weight first when
-        `limit`ed. Without `restrict`, a statement prepared once per shape."""
+        `limit`ed; with `others` (each a word's terms, needs `restrict`), only of
+        documents holding one term of each. Without `restrict`, a statement prepared
+        once per shape."""
         postings = cast(Table, SearchTerm.__table__)
         single = len(terms) == 1
 
@@ -432,8 +453,31 @@ class SearchRepository(Repository):
         if restrict is None:
             key = ("postings", single, within is not None, limit is not None)
             return await fetch_prepared(connection, key, build, params)
-        # A filter's joins and values vary: SQLAlchemy compiles (and caches) it.
-        return (await connection.execute(restrict(build()), params)).all()
+        # A filter's joins and values vary: SQLAlchemy compiles (and caches) it. The
+        # other words are probed after the filters, on the postings that pass them.
+        query = restrict(build())
+        for i, other_terms in enumerate(others):
+            query = self._holding(query, postings, i)
+            params[f"other{i}"] = self._list_param(other_terms)
+        return (await connection.execute(query, params)).all()
+
+    def _holding(self, query: Any, postings: Table, i: int) -> Any:
+        """`query` (over postings) limited to documents holding one of the terms
+        `:other{i}`. PostgreSQL: a LATERAL probe that stops at the first term found
+        (as a plain join or EXISTS, the planner may hash whole posting lists instead of
+        walking the rarest one best first). SQLite: a join, which its planner runs in
+        the written order (in EXISTS, the list would be decoded again per posting); a
+        document holding two of the terms then comes twice."""
+        other = postings.alias(f"other{i}")
+        holds = (
+            (other.c.kind == postings.c.kind)
+            & (other.c.doc_id == postings.c.doc_id)
+            & self._listed(other.c.term, f"other{i}", other.c.term.type)
+        )
+        if self.dialect == "postgresql":
+            probe: Any = select(literal_column("1").label("found")).select_from(other).where(holds).limit(1)
+            return query.join(probe.lateral(f"holds{i}"), true())
+        return query.join(other, holds)
 
     def _check_statement(self) -> Any:
         postings = cast(Table, SearchTerm.__table__)
@@ -446,6 +490,15 @@ class SearchRepository(Repository):
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):
             await self.session.execute(delete(model).where(model.kind == kind))
+
+
+def _page(
+    scores: Mapping[int, int], matched: Mapping[int, set[str]], complete: bool, offset: int, limit: int
+) -> SearchResult:
+    """Only the page is sorted: best score first, then the most recent document."""
+    top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
+    hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]
+    return SearchResult(hits, len(scores), complete)
 
 
 T = TypeVar("T")

@@ -121,6 +121,7 @@ async def test_filters_alone_and_combined_with_words(
     # Both ways of applying filters with words: the profiles passing them read first (few),
     # or the filters joined inside the search's bounded read (broad).
     monkeypatch.setattr(profiles_repo, "FEW_FILTERED", few)
+    monkeypatch.setattr(profiles_repo, "_broad", {})
     await network(db)
     assert await users(db, DirectoryQuery(territory=GERS)) == ["dominique"]
     assert sorted(await users(db, DirectoryQuery(territory=HG))) == ["camille", "dominique"]
@@ -135,6 +136,7 @@ async def test_a_broad_filter_reads_fewer_candidates(db: Database, monkeypatch: 
     # Filters applied inside the bounded read (broad) cut the read at a few candidates per
     # result shown; the page then says there may be more (« plus de … »).
     monkeypatch.setattr(profiles_repo, "FEW_FILTERED", 0)
+    monkeypatch.setattr(profiles_repo, "_broad", {})
     await network(db)
     async with db.unit() as repos:
         monkeypatch.setattr(search_repo, "FILTERED_CANDIDATES_PER_RESULT", 1)
@@ -148,6 +150,30 @@ async def test_a_broad_filter_reads_fewer_candidates(db: Database, monkeypatch: 
     # no « prospective »), the search reads as much as an unfiltered one would.
     monkeypatch.setattr(search_repo, "FILTERED_CANDIDATES_PER_RESULT", 1)
     assert await users(db, DirectoryQuery("evaluation prospective", territory=HG), limit=1) == ["camille"]
+
+
+async def test_a_filter_found_broad_is_remembered(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first search with a broad filter reads its first ids to find it broad; the next
+    # ones skip that read, and still find the same profiles.
+    monkeypatch.setattr(profiles_repo, "FEW_FILTERED", 1)
+    monkeypatch.setattr(profiles_repo, "_broad", {})
+    await network(db)
+    query = DirectoryQuery("evaluation", territory=HG)
+    first = await users(db, query)
+    assert list(profiles_repo._broad) == [tuple(query.facets())]
+    reads: list[object] = []
+    original = profiles_repo.fetch_prepared
+
+    async def counted(connection: object, key: object, *args: object) -> object:
+        reads.append(key)
+        return await original(connection, key, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(profiles_repo, "fetch_prepared", counted)
+    assert await users(db, query) == first
+    assert ("facets", 1) not in reads
+    # A selective filter is not remembered: it is read each time, to search among its ids.
+    assert await users(db, DirectoryQuery("evaluation", territory=GERS)) == ["dominique"]
+    assert reads.count(("facets", 1)) == 1 and len(profiles_repo._broad) == 1
 
 
 async def test_hidden_and_pending_profiles_are_never_found_nor_counted(db: Database) -> None:
