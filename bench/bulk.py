@@ -32,7 +32,7 @@ async def write_bulk(
     extra: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
 ) -> None:
     """Insert `rows` of `model`, the `extra` tables, then the search index; on PostgreSQL
-    move the id sequence past the rows; ANALYZE."""
+    move the id sequence past the rows and VACUUM; ANALYZE."""
     vocab = [{"kind": kind, "term": t, "doc_count": n} for t, n in counts.items()]
     variants = {(v, t) for t in counts if len(t) >= MIN_TYPO for v in deletions(t)}
     variant_rows = [{"kind": kind, "variant": v, "term": t} for v, t in variants]
@@ -58,6 +58,12 @@ async def write_bulk(
             name = model.__table__.name
             await conn.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))
         await conn.execute(text("ANALYZE"))
+    if not db.is_sqlite:
+        # What autovacuum does on a live database: sets the visibility map, so postings
+        # are read from the index alone (without it, every posting read visits the heap).
+        async with db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
 
 
 async def create_pg(server_url: str) -> str:

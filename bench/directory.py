@@ -387,12 +387,6 @@ async def _fill(db: Database, total: int) -> float:
         counts=counts,
         extra=[(ProfileFacet.__table__, facets)],  # type: ignore[list-item]
     )
-    if not db.is_sqlite:
-        # What autovacuum does on a live database: sets the visibility map, so postings
-        # are read from the index alone (without it, every posting read visits the heap).
-        async with db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("VACUUM ANALYZE"))
     elapsed = time.perf_counter() - started
     await _check_index(db, [r["id"] for r in rows[:60]])
     return elapsed

@@ -20,7 +20,7 @@ from storage.base import utcnow
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm
 from storage.repositories.base import Repository, fetch_prepared
-from storage.repositories.search import SearchRepository
+from storage.repositories.search import Restrict, SearchRepository
 
 KIND = "profile"  # the profiles' documents in the shared search index
 TERRITORY, STRUCTURE_KIND, TAG = "territory", "kind", "tag"
@@ -179,12 +179,7 @@ class ProfileRepository(Repository):
             restrict = None
             within = await self._few_filtered(facets) if facets else None
             if facets and within is None:  # a broad filter: applied inside the bounded read
-
-                def restrict(q: Any) -> Any:
-                    for f, v in facets:
-                        pf = aliased(ProfileFacet)
-                        q = q.join(pf, pf.profile_id == SearchTerm.doc_id).where(pf.facet == f, pf.value == v)
-                    return q
+                restrict = _facets_restrict(facets)
 
             result = await self._search.search(
                 KIND,
@@ -195,7 +190,7 @@ class ProfileRepository(Repository):
                 within=within,
                 short_read=True,  # the filters, when joined, are broad ones
             )
-            by_id = await self.many([h.doc_id for h in result.hits])
+            by_id = await self.snapshots(Profile, [h.doc_id for h in result.hits])
             profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
             return ProfilePage(
                 profiles, result.total, result.complete, {h.doc_id: h.matched for h in result.hits}
@@ -354,6 +349,23 @@ class ProfileRepository(Repository):
 
     async def erase_member(self, user_id: str) -> int:
         return int(await self.delete(user_id))
+
+
+def _facets_restrict(facets: Sequence[tuple[str, str]]) -> Restrict:
+    """The postings read limited to listed profiles with every facet value."""
+
+    def apply(q: Any) -> Any:
+        for i in range(len(facets)):
+            pf = aliased(ProfileFacet)
+            q = q.join(pf, pf.profile_id == SearchTerm.doc_id).where(
+                pf.facet == bindparam(f"facet{i}"), pf.value == bindparam(f"value{i}")
+            )
+        return q
+
+    params: dict[str, str] = {}
+    for i, (f, v) in enumerate(facets):
+        params[f"facet{i}"], params[f"value{i}"] = f, v
+    return Restrict(apply, ("facets", len(facets)), params)
 
 
 def profile_dict(p: Profile) -> dict[str, Any]:

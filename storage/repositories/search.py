@@ -10,25 +10,21 @@ the sum over the query words; ties go to the most recent document (highest id)."
 from __future__ import annotations
 
 import heapq
-import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Table,
-    any_,
     bindparam,
     delete,
-    func,
     literal_column,
     select,
     true,
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql
 
 from bot.text import edit_distance, words
 from storage.models.search import SearchTerm, SearchVariant, SearchVocab
@@ -45,6 +41,10 @@ MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 # With `restrict` and `short_read` (broad filters joined to each posting read), fewer:
 # « plus de 96 » sooner, in return for not probing the filters of thousands of postings.
 FILTERED_CANDIDATES_PER_RESULT = 5
+# Checking the other words on the candidates: a term with at most this many postings
+# per candidate is read whole (sequential index entries, about a tenth of the cost of a
+# lookup each) rather than looked up once per candidate.
+SCAN_PER_CANDIDATE = 8
 EXACT, PREFIX, TYPO = 3, 2, 1
 
 # Words too common to help a search (French and English).
@@ -91,9 +91,18 @@ class SearchResult:
 
 
 Document = Sequence[tuple[str, int]]  # (text, weight) pairs
-# Adds joins/conditions to a postings SELECT (typed loosely: Select's generics differ
-# between SQLAlchemy 2.0 and 2.1).
-Restrict = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Restrict:
+    """Joins/conditions added to the postings SELECT (`apply`; typed loosely: Select's
+    generics differ between SQLAlchemy 2.0 and 2.1). With a `key` naming its shape —
+    only the named bind parameters in `params` vary — the statement is compiled once and
+    run by the driver; without, SQLAlchemy builds, compiles (and caches) it each time."""
+
+    apply: Callable[[Any], Any]
+    key: Hashable | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 class SearchRepository(Repository):
@@ -191,20 +200,6 @@ class SearchRepository(Repository):
         await connection.execute(stmt, params)
 
     # --- reading --------------------------------------------------------------------
-    def _listed(self, column: Any, name: str, item_type: Any) -> Any:
-        """`column IN :name`, the list being one parameter whatever its length (see
-        `_list_param`), so the statement's text never changes: on PostgreSQL
-        `= ANY(:array)` (one array sent, prepared once by asyncpg); on SQLite a JSON
-        text read by json_each (instead of binding thousands of placeholders)."""
-        if self.dialect == "postgresql":
-            return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
-        listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name)))
-        return column.in_(listed.scalar_subquery())
-
-    def _list_param(self, values: Iterable[Any]) -> Any:
-        items = list(values)
-        return items if self.dialect == "postgresql" else json.dumps(items)
-
     def _expansion_statement(self, prefixed: Sequence[int], typos: bool) -> Any:
         """The statement of `expand_all`, with the query words as parameters: per word of
         `prefixed` (positions), its most frequent prefix expansions (src = position);
@@ -394,8 +389,17 @@ class SearchRepository(Repository):
         others = order[1:]
         if scores and others:
             # Every other word's terms on the candidates, in one statement.
-            wanted = {t for i in others for t, _, _ in expansions[i]}
-            params = {"kind": kind, "terms": self._list_param(wanted), "docs": self._list_param(scores)}
+            # A term with few postings is cheaper read whole (then kept for the candidates)
+            # than probed once per candidate.
+            few = SCAN_PER_CANDIDATE * len(scores)
+            scan = {t for i in others for t, _, n in expansions[i] if n <= few}
+            probe = {t for i in others for t, _, n in expansions[i] if n > few} - scan
+            params = {
+                "kind": kind,
+                "scan": self._list_param(scan),
+                "probe": self._list_param(probe),
+                "docs": self._list_param(scores),
+            }
             check = await fetch_prepared(connection, "check", self._check_statement, params)
             found: dict[str, list[tuple[int, int]]] = defaultdict(list)
             for doc_id, term, weight in check:
@@ -450,16 +454,23 @@ class SearchRepository(Repository):
             params["terms"] = self._list_param(terms)
         if within is not None:
             params["within"] = self._list_param(within)
+        key = ("postings", single, within is not None, limit is not None)
         if restrict is None:
-            key = ("postings", single, within is not None, limit is not None)
             return await fetch_prepared(connection, key, build, params)
-        # A filter's joins and values vary: SQLAlchemy compiles (and caches) it. The
-        # other words are probed after the filters, on the postings that pass them.
-        query = restrict(build())
+
+        def restricted() -> Any:
+            # The other words are probed after the filters, on the postings passing them.
+            query = restrict.apply(build())
+            for i in range(len(others)):
+                query = self._holding(query, postings, i)
+            return query
+
         for i, other_terms in enumerate(others):
-            query = self._holding(query, postings, i)
             params[f"other{i}"] = self._list_param(other_terms)
-        return (await connection.execute(query, params)).all()
+        if restrict.key is not None:
+            shape = (*key, restrict.key, len(others))
+            return await fetch_prepared(connection, shape, restricted, {**params, **restrict.params})
+        return (await connection.execute(restricted(), params)).all()
 
     def _holding(self, query: Any, postings: Table, i: int) -> Any:
         """`query` (over postings) limited to documents holding one of the terms
@@ -480,12 +491,24 @@ class SearchRepository(Repository):
         return query.join(other, holds)
 
     def _check_statement(self) -> Any:
+        """The postings of the terms `:scan` and `:probe` on the documents `:docs`: those
+        of `:scan` read whole, each kept if its document is listed (`doc_id + 0`: not
+        an index condition, so neither engine turns it into a probe per document);
+        those of `:probe` looked up per document in the index."""
         postings = cast(Table, SearchTerm.__table__)
-        return select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
+        columns = (postings.c.doc_id, postings.c.term, postings.c.weight)
+        doc_type = postings.c.doc_id.type
+        read_whole = select(*columns).where(
             postings.c.kind == bindparam("kind"),
-            self._listed(postings.c.term, "terms", postings.c.term.type),
-            self._listed(postings.c.doc_id, "docs", postings.c.doc_id.type),
+            self._listed(postings.c.term, "scan", postings.c.term.type),
+            self._listed(postings.c.doc_id + 0, "docs", doc_type),
         )
+        probed = select(*columns).where(
+            postings.c.kind == bindparam("kind"),
+            self._listed(postings.c.term, "probe", postings.c.term.type),
+            self._listed(postings.c.doc_id, "docs", doc_type),
+        )
+        return union_all(read_whole, probed)
 
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):

@@ -14,7 +14,7 @@ from storage.base import utcnow
 from storage.models.search import SearchTerm
 from storage.models.signals import Signal, SignalComment, SignalSupport
 from storage.repositories.base import Repository
-from storage.repositories.search import SearchRepository
+from storage.repositories.search import Restrict, SearchRepository
 
 KIND = "signal"  # the signals' documents in the shared search index
 
@@ -211,12 +211,10 @@ class SignalRepository(Repository):
         if flt.text.strip() and DISCARDED not in flt.statuses:
             restrict = None
             if flt.narrowed:
-
-                def restrict(q: Any) -> Any:
-                    return q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds)
+                restrict = Restrict(lambda q: q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds))
 
             result = await self._search.search(KIND, flt.text, limit=limit, offset=offset, restrict=restrict)
-            by_id = await self.many([h.doc_id for h in result.hits])
+            by_id = await self.snapshots(Signal, [h.doc_id for h in result.hits])
             signals = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
             matched = {h.doc_id: h.matched for h in result.hits}
             return SignalPage(signals, result.total, result.complete, matched)

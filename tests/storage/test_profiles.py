@@ -271,3 +271,22 @@ async def _vocab(repos: Repos) -> dict[str, int]:
         select(SearchVocab.term, SearchVocab.doc_count).where(SearchVocab.kind == KIND)
     )
     return {term: int(n) for term, n in rows}
+
+
+async def test_search_results_are_read_as_the_orm_reads_them(db: Database) -> None:
+    # The page of results is read by the driver (`snapshots`), with SQLAlchemy's own
+    # column conversions: the same values, types included, as an ORM load.
+    await network(db)
+    async with db.unit() as repos:
+        page = await repos.profiles.search(DirectoryQuery("prospective"))
+        assert page.profiles
+        loaded = await repos.profiles.many([p.id for p in page.profiles])
+        columns = [c.key for c in Profile.__table__.columns]
+        for shown in page.profiles:
+            orm = loaded[shown.id]
+            assert shown is not orm  # outside the session: changing it saves nothing
+            for name in columns:
+                value, expected = getattr(shown, name), getattr(orm, name)
+                assert (value, type(value)) == (expected, type(expected)), name
+        assert page.profiles[0].created_at.tzinfo is not None
+        assert isinstance(page.profiles[0].territories, list)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import Database
 from storage.models.search import SearchVocab
+from storage.repositories import search as search_repo
+from storage.repositories.search import Restrict
 
 DOCS = {
     1: [("Camille Martin", 3), ("Région Occitanie", 1), ("évaluation des politiques publiques", 2)],
@@ -46,6 +49,27 @@ async def test_all_words_must_match_and_ranking(db: Database) -> None:
     assert await _ids(db, "martin") == [1, 4]
 
 
+@pytest.mark.parametrize("scan", [0, 1000], ids=["looked-up", "read-whole"])
+async def test_other_words_checked_either_way(
+    db: Database, scan: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other words of a query are checked on the candidates by looking their postings
+    # up per candidate, or (few postings) by reading them whole: the same matches, scores.
+    monkeypatch.setattr(search_repo, "SCAN_PER_CANDIDATE", scan)
+    await _indexed(db)
+    async with db.unit() as repos:
+        await repos.search.index("profile", 4, [("Évaluation Montpellier", 3), ("Occitanie", 1)])
+        await repos.commit()
+    async with db.unit() as repos:
+        result = await repos.search.search("profile", "montpellier evaluation")
+    assert [(h.doc_id, h.score, h.matched) for h in result.hits] == [
+        (4, 9 + 9, ("evaluation", "montpellier")),
+        (3, 3 + 6, ("evaluation", "montpellier")),
+    ]
+    assert await _ids(db, "evaluation occitanie") == [4, 1]
+    assert await _ids(db, "prospective occitanie") == []
+
+
 async def test_reindex_and_remove_keep_vocabulary_counts(db: Database) -> None:
     await _indexed(db)
     async with db.unit() as repos:
@@ -73,9 +97,8 @@ async def test_restrict_and_paging(db: Database) -> None:
 
     await _indexed(db)
     async with db.unit() as repos:
-        result = await repos.search.search(
-            "profile", "evaluation", limit=1, restrict=lambda q: q.where(SearchTerm.doc_id.in_([1, 2]))
-        )
+        first_two = Restrict(lambda q: q.where(SearchTerm.doc_id.in_([1, 2])))
+        result = await repos.search.search("profile", "evaluation", limit=1, restrict=first_two)
     assert result.total == 1 and result.complete
     assert [h.doc_id for h in result.hits] == [1]
     assert result.hits[0].matched == ("evaluation",)
