@@ -189,6 +189,7 @@ class ProfileRepository(Repository):
                 restrict=restrict,
                 within=within,
                 short_read=True,  # the filters, when joined, are broad ones
+                words_together=True,  # topics, roles and structures: words that go together
             )
             by_id = await self.snapshots(Profile, [h.doc_id for h in result.hits])
             profiles = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]

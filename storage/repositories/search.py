@@ -41,6 +41,9 @@ MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 # With `restrict` and `short_read` (broad filters joined to each posting read), fewer:
 # « plus de 96 » sooner, in return for not probing the filters of thousands of postings.
 FILTERED_CANDIDATES_PER_RESULT = 5
+# Words that seldom meet, with filters: postings of the rarest word read (no filter) to
+# find the documents holding every word, before the filters are applied to those.
+SPARSE_CANDIDATES = 4000
 # Checking the other words on the candidates: a term with at most this many postings
 # per candidate is read whole (sequential index entries, about a tenth of the cost of a
 # lookup each) rather than looked up once per candidate.
@@ -299,6 +302,7 @@ class SearchRepository(Repository):
         restrict: Restrict | None = None,
         within: Collection[int] | None = None,
         short_read: bool = False,
+        words_together: bool = False,
     ) -> SearchResult:
         """Documents matching every word of `text`, best first.
 
@@ -315,7 +319,11 @@ class SearchRepository(Repository):
         a common word's postings for the few that pass a filter. `short_read`: with
         `restrict`, read `FILTERED_CANDIDATES_PER_RESULT` candidates per result shown, and
         read again as widely as without it only when that leaves the page short — for
-        broad filters, which rarely do (the directory's); selective ones would read twice."""
+        broad filters, which rarely do; selective ones would read twice. With
+        `words_together` (a query's words usually go together in a document, as a
+        profile's topics do), the short read keeps only candidates holding every word,
+        checked as it reads: it then rarely comes out short, but when the words seldom
+        meet, it walks the rarest word's whole posting list."""
         qwords = query_words(text)
         if not qwords or (within is not None and not within):
             return SearchResult([], 0, True)
@@ -325,16 +333,65 @@ class SearchRepository(Repository):
         shown = offset + limit
         wide = min(CANDIDATES, max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * shown))
         if short_read and restrict is not None:
-            short = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
-            scores, matched, complete = await self._candidates(
-                kind, expansions, short, restrict, within, check_in_read=True
-            )
+            if len(qwords) > 1 and not words_together:
+                # Words that seldom meet: their few common documents first, among
+                # `SPARSE_CANDIDATES` postings of the rarest word (about as many as a
+                # filtered read would walk to find `CANDIDATES_PER_RESULT` per result),
+                # then the filters on those alone.
+                scores, matched, complete = await self._candidates(
+                    kind, expansions, SPARSE_CANDIDATES, None, within
+                )
+                scores = await self._passing(kind, expansions, scores, restrict)
+                return _page(scores, matched, complete, offset, limit)
+            else:
+                short = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
+                scores, matched, complete = await self._candidates(
+                    kind, expansions, short, restrict, within, check_in_read=words_together
+                )
             if complete or len(scores) >= shown:
                 return _page(scores, matched, complete, offset, limit)
-            # The short read left too few matches of every word to fill the page: read as
-            # much as an unfiltered search would.
+            # The read left too few matches to fill the page: read as much as an
+            # unfiltered search would, the filters applied as it reads.
         scores, matched, complete = await self._candidates(kind, expansions, wide, restrict, within)
         return _page(scores, matched, complete, offset, limit)
+
+    async def _passing(
+        self,
+        kind: str,
+        expansions: Sequence[Sequence[tuple[str, int, int]]],
+        scores: dict[int, int],
+        restrict: Restrict,
+    ) -> dict[int, int]:
+        """The scored documents that pass `restrict`: their postings of the rarest word
+        (each document has one) read through its joins/conditions."""
+        if not scores:
+            return scores
+        rarest = min(expansions, key=lambda e: sum(n for _, _, n in e))
+        postings = cast(Table, SearchTerm.__table__)
+
+        def build() -> Any:
+            return restrict.apply(
+                select(postings.c.doc_id).where(
+                    postings.c.kind == bindparam("kind"),
+                    self._listed(postings.c.term, "terms", postings.c.term.type),
+                    self._listed(postings.c.doc_id, "docs", postings.c.doc_id.type),
+                )
+            )
+
+        params = {
+            "kind": kind,
+            "terms": self._list_param(t for t, _, _ in rarest),
+            "docs": self._list_param(scores),
+        }
+        connection = await self.session.connection()
+        rows: Sequence[Any]
+        if restrict.key is not None:
+            shape = ("passing", restrict.key)
+            rows = await fetch_prepared(connection, shape, build, {**params, **restrict.params})
+        else:
+            rows = (await connection.execute(build(), params)).all()
+        passing = {row[0] for row in rows}
+        return {d: s for d, s in scores.items() if d in passing}
 
     async def _candidates(
         self,

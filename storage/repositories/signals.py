@@ -213,7 +213,14 @@ class SignalRepository(Repository):
             if flt.narrowed:
                 restrict = Restrict(lambda q: q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds))
 
-            result = await self._search.search(KIND, flt.text, limit=limit, offset=offset, restrict=restrict)
+            result = await self._search.search(
+                KIND,
+                flt.text,
+                limit=limit,
+                offset=offset,
+                restrict=restrict,
+                short_read=True,  # the filters (category, nature, territory, period) are broad
+            )
             by_id = await self.snapshots(Signal, [h.doc_id for h in result.hits])
             signals = [by_id[h.doc_id] for h in result.hits if h.doc_id in by_id]
             matched = {h.doc_id: h.matched for h in result.hits}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from storage.db import Database
 from storage.models.search import SearchVocab
@@ -68,6 +68,37 @@ async def test_other_words_checked_either_way(
     ]
     assert await _ids(db, "evaluation occitanie") == [4, 1]
     assert await _ids(db, "prospective occitanie") == []
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["words-together", "words-apart"])
+async def test_filtered_reads_find_what_a_full_read_finds(db: Database, together: bool) -> None:
+    # A short filtered read checks the other words as it reads (words that go together)
+    # or finds the documents holding every word first, then filters them (words apart):
+    # either way, the same documents and scores as the plain filtered read.
+    from storage.models.search import SearchTerm
+
+    await _indexed(db)
+    async with db.unit() as repos:
+        for doc_id in range(4, 40):
+            words = "évaluation design" if doc_id % 3 else "évaluation climat"
+            await repos.search.index("profile", doc_id, [(f"Agent {doc_id}", 3), (words, 2)])
+        await repos.commit()
+    # Keyed (prepared once, run by the driver) or not (compiled by SQLAlchemy): both.
+    apply = lambda q: q.where(SearchTerm.doc_id % 3 != bindparam("mod"))  # noqa: E731
+    not_third = (
+        Restrict(lambda q: q.where(SearchTerm.doc_id % 3 != 0))
+        if together
+        else Restrict(apply, ("test-not-third",), {"mod": 0})
+    )
+    for query in ("evaluation design", "design evaluation", "evaluation climat", "evaluation"):
+        async with db.unit() as repos:
+            plain = await repos.search.search("profile", query, limit=50, restrict=not_third)
+            short = await repos.search.search(
+                "profile", query, limit=5, restrict=not_third, short_read=True, words_together=together
+            )
+        assert [(h.doc_id, h.score) for h in short.hits] == [(h.doc_id, h.score) for h in plain.hits][:5]
+        assert all(h.doc_id % 3 for h in short.hits)
+    assert plain.total == 24 + 1  # « evaluation »: docs 4–39 not multiples of 3, and doc 1
 
 
 async def test_reindex_and_remove_keep_vocabulary_counts(db: Database) -> None:
