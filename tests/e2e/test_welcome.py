@@ -1,7 +1,8 @@
 """Welcome against the real Synapse: a real join is welcomed once (mentioned, m.text), a
 display-name change or a comeback is not, members from before the bot are never
 welcomed, five arrivals make one message, a restart in the middle of a batch still posts
-it once, and the onboarding in a direct chat builds the newcomer's profile."""
+it once, and the onboarding in a direct chat builds the newcomer's profile, across a
+restart of the bot too."""
 
 from __future__ import annotations
 
@@ -174,3 +175,48 @@ async def test_onboarding_in_a_direct_chat_builds_the_profile(
     async with bot.app.db.unit() as repos:
         assert await repos.profiles.get(gael.user_id) is None
         assert await repos.welcomes.export_member(gael.user_id) == []
+
+
+async def test_onboarding_resumes_after_a_restart(start_bot: BotStarter, user: UserFactory) -> None:
+    # The conversation is a database row: a bot restarted between two answers asks
+    # nothing again, takes the next answer where it was, and keeps the ones given before.
+    alice = await user("alice", displayname="Alice")
+    accueil = {**FAST, "dm_onboarding": True}
+    bot = await start_bot(accueil=accueil)
+    room = await room_with_bot(alice, bot.user_id)
+    hana = await user("hana", displayname="Hana", auto_join_from=bot.user_id)
+    mark = hana.mark()
+    await arrive(alice, room, hana)
+    intro = await hana.wait_message(sender=bot.user_id, since=mark, contains="Votre structure")
+    dm = intro.room_id
+    mark = hana.mark()
+    await hana.send(dm, "CAF de l'Aude")
+    await hana.wait_message(sender=bot.user_id, room_id=dm, since=mark, contains="Type de structure")
+
+    await bot.stop()
+    restart = hana.mark()
+    bot2 = await start_bot(account=bot.account, db_url=bot.db_url, accueil=accueil)  # type: ignore[attr-defined]
+    assert await hana.quiet(sender=bot2.user_id, since=restart, seconds=3) == []
+
+    for text, expected in [
+        ("caf", "Votre fonction"),
+        ("Chargée de prospective", "Votre territoire"),
+        ("11", "compétences ou sujets"),
+        ("prospective", "présentation courte"),
+        ("passer", "Apparaître dans l'annuaire"),
+        ("non", "Votre fiche est enregistrée"),
+    ]:
+        mark = hana.mark()
+        await hana.send(dm, text)
+        await hana.wait_message(sender=bot2.user_id, room_id=dm, since=mark, contains=expected)
+    async with bot2.app.db.unit() as repos:
+        profile: Any = await repos.profiles.get(hana.user_id)
+    assert profile is not None
+    assert (profile.structure, profile.kind, profile.role) == (
+        "CAF de l'Aude",
+        "Organisme social",
+        "Chargée de prospective",
+    )
+    assert profile.territories == ["Aude (11)"] and profile.tags == ["prospective"]
+    assert not profile.visible
+    assert len(welcomes(alice, bot2, room)) == 1  # the welcome itself was not posted again
