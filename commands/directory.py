@@ -61,6 +61,9 @@ def status_hint(ctx: Context, profile: Profile) -> Rich | None:
 
 
 # --- !profil -------------------------------------------------------------------------------
+MAX_NAMED = 5  # members listed when a typed name fits several
+
+
 @command("profil", aliases=["profile"], help="profil.help")
 async def profile(ctx: Context, profil_quoi: Rest = "") -> Reply:
     text = profil_quoi.strip()
@@ -73,7 +76,14 @@ async def profile(ctx: Context, profil_quoi: Rest = "") -> Reply:
         return await _show_other(ctx, first.rstrip(",:;"))
     field = field_named(first)
     if field is None:
-        raise UserError("profil.errors.unknown_field", value=first, fields=render.typed_names(ctx.tr))
+        # Not a field: a member's name typed without a mention pill (« !profil Camille Martin »).
+        named = await ctx.repos.profiles.listed_named(text, limit=MAX_NAMED + 1)
+        if len(named) == 1:
+            return await _show_other(ctx, named[0].user_id)
+        if named:
+            more = len(named) > MAX_NAMED
+            return Reply(rich=render.named(ctx.tr, named[:MAX_NAMED], typed=text, more=more))
+        raise UserError("profil.errors.unknown_field", typed=text, fields=render.typed_names(ctx.tr))
     return await _edit(ctx, field, rest)
 
 

@@ -111,6 +111,18 @@ def result_line(tr: Translator, p: Profile, matched: Iterable[str], tag_filter: 
     return line + " — " + join(bits, " · ") if bits else line
 
 
+def named(tr: Translator, profiles: Sequence[Profile], *, typed: str, more: bool) -> Rich:
+    """`!profil <nom>` when several listed members fit the name."""
+    parts: list[Rich] = [
+        tr.rich("profil.named.several", typed=typed),
+        bullets(result_line(tr, p, (), None) for p in profiles),
+    ]
+    if more:
+        parts.append(tr.rich("profil.named.more"))
+    parts.append(tr.rich("profil.named.how"))
+    return lines(parts)
+
+
 def results(
     tr: Translator,
     profiles: Sequence[Profile],

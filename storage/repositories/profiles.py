@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from bot.text import words
 from commands.directory_vocab import facet_value
 from storage.base import utcnow
 from storage.models.directory import Profile, ProfileFacet
@@ -211,6 +212,20 @@ class ProfileRepository(Repository):
         )
         return ProfilePage(list(rows), total)
 
+    async def listed_named(self, typed: str, *, limit: int = 6) -> list[Profile]:
+        """Listed profiles whose shown name fits `typed`: the same words (accents and case
+        aside), else names whose words start with the typed ones, in order (« cam mar »
+        for Camille Martin). Found through the search index (only listed profiles are
+        in it), then checked on the names."""
+        wanted = words(typed)
+        if not wanted:
+            return []
+        page = await self.search(DirectoryQuery(text=typed), limit=50)
+        exact = [p for p in page.profiles if words(p.shown_name) == wanted]
+        if exact:
+            return exact[:limit]
+        return [p for p in page.profiles if _starts_in_order(words(p.shown_name), wanted)][:limit]
+
     async def _few_filtered(self, facets: Sequence[tuple[str, str]]) -> list[int] | None:
         """The profiles passing every filter, when they are few (`FEW_FILTERED`): the
         search then looks its words up among them. None when the filters are broad (the
@@ -367,6 +382,18 @@ def _facets_restrict(facets: Sequence[tuple[str, str]]) -> Restrict:
     for i, (f, v) in enumerate(facets):
         params[f"facet{i}"], params[f"value{i}"] = f, v
     return Restrict(apply, ("facets", len(facets)), params)
+
+
+def _starts_in_order(name: list[str], typed: list[str]) -> bool:
+    """Each typed word starts a word of the name, in the name's order."""
+    i = 0
+    for word in typed:
+        while i < len(name) and not name[i].startswith(word):
+            i += 1
+        if i == len(name):
+            return False
+        i += 1
+    return True
 
 
 def profile_dict(p: Profile) -> dict[str, Any]:

@@ -76,10 +76,39 @@ async def test_edit_fields_then_appear_in_the_directory(db: Database) -> None:
     )
 
 
+async def test_a_typed_name_finds_the_listed_member(db: Database) -> None:
+    # « !profil Alice Martin » without a mention pill: the listed member of that name; a
+    # name that fits several lists them (links that do not notify); a hidden profile is
+    # answered as if nobody had that name.
+    names = {ALICE: "Alice Martin", BOB: "Bob Durand", CAROL: "Alice Martinez"}
+    svc = make_services(test_config(), rooms=FakeRooms(names=names))
+    for who, structure in [(ALICE, "CAF de l'Aude"), (BOB, "Mairie de Rodez"), (CAROL, "DDT du Gers")]:
+        await run(db, d.profile, f"structure {structure}", sender=who, svc=svc)
+        await run(db, d.make_visible, sender=who, svc=svc)
+    card = await run(db, d.profile, "alice martin", sender=BOB, svc=svc)
+    assert card.split("\n")[:2] == ["Alice Martin", "Structure : CAF de l'Aude"]
+    bob = await run(db, d.profile, "Bob", sender=ALICE, svc=svc)
+    assert bob.startswith("Bob Durand\nStructure : Mairie")
+    several = await run(db, d.profile, "alice mart", sender=BOB, svc=svc)
+    assert several.split("\n")[:3] == [
+        "Plusieurs membres visibles dans l'annuaire répondent à « alice mart » :",
+        "• Alice Martinez — DDT du Gers",
+        "• Alice Martin — CAF de l'Aude",
+    ]
+    assert "!profil suivi de la personne" in several
+    await run(db, d.make_hidden, sender=BOB, svc=svc)
+    hidden = await run(db, d.profile, "Bob Durand", sender=ALICE, svc=svc)
+    assert hidden.startswith("ERREUR « Bob Durand » n'est ni un champ du profil ni le nom d'un membre")
+    # Alice hidden: « Alice Martin » now fits Alice Martinez alone, shown at once.
+    await run(db, d.make_hidden, sender=ALICE, svc=svc)
+    assert (await run(db, d.profile, "alice martin", sender=BOB, svc=svc)).startswith("Alice Martinez\n")
+
+
 async def test_wrong_field_and_wrong_values_list_what_is_valid(db: Database) -> None:
     wrong_field = await run(db, d.profile, "couleur bleu")
     assert wrong_field.startswith(
-        "ERREUR « couleur » n'est pas un champ du profil. Champs : nom, structure, type,"
+        "ERREUR « couleur bleu » n'est ni un champ du profil ni le nom d'un membre visible dans "
+        "l'annuaire. Champs : nom, structure, type,"
     )
     bad_kind = await run(db, d.profile, "type banane")
     assert bad_kind.startswith(
