@@ -70,3 +70,6 @@ async def test_profile_edited_made_visible_then_found(
         "Structure : CAF de la Haute-Garonne",
         "Type de structure : Organisme social",
     ]
+    # And by her name typed without a pill.
+    typed = await say(bob, "!profil alice martin", "Structure :")
+    assert typed.split("\n")[:2] == ["Alice Martin", "Structure : CAF de la Haute-Garonne"]
