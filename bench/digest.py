@@ -116,6 +116,9 @@ class _Rooms:
     def room_name(self, room_id: str) -> str:
         return room_id
 
+    def space_children(self, room_id: str) -> list[str] | None:
+        return None
+
 
 class _Permissions:
     async def role_of(self, user_id: str, room_id: str, is_direct: bool) -> Role:

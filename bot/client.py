@@ -315,6 +315,12 @@ class MatrixClient:
         room = self.nio.rooms.get(room_id)
         return str(room.display_name) if room else room_id
 
+    def space_children(self, room_id: str) -> list[str] | None:
+        room = self.nio.rooms.get(room_id)
+        if room is None or room.room_type != "m.space":
+            return None
+        return sorted(room.children)
+
     def room_aliases(self, room_id: str) -> list[str]:
         """The room's canonical alias, if any (nio tracks no other), so config may name
         rooms by alias."""

@@ -79,6 +79,10 @@ class RoomDirectory(Protocol):
 
     def room_aliases(self, room_id: str) -> list[str]: ...
 
+    def space_children(self, room_id: str) -> list[str] | None:
+        """The rooms a space lists (`m.space.child`); None when the room is no space."""
+        ...
+
 
 class RoleResolver(Protocol):
     async def role_of(self, user_id: str, room_id: str, is_direct: bool) -> Role: ...

@@ -111,9 +111,12 @@ def welcomes_in(ctx: Context, room_id: str) -> bool:
     """Newcomers are welcomed in every room the bot serves except direct chats, unless the
     config narrows it (`rooms`) or excludes the room (`exclude_rooms`)."""
     cfg = settings(ctx)
-    if not cfg.enabled or not room_id or ctx.services.rooms.is_direct(room_id):
+    rooms = ctx.services.rooms
+    if not cfg.enabled or not room_id or rooms.is_direct(room_id):
         return False
-    aliases = ctx.services.rooms.room_aliases(room_id)
+    if rooms.space_children(room_id) is not None:
+        return False  # joining a space: nobody reads its timeline; its rooms welcome
+    aliases = rooms.room_aliases(room_id)
     if cfg.rooms and not room_listed(room_id, aliases, cfg.rooms):
         return False
     return not room_listed(room_id, aliases, cfg.exclude_rooms)
@@ -122,8 +125,11 @@ def welcomes_in(ctx: Context, room_id: str) -> bool:
 def group_for(ctx: Context, room_id: str) -> Group:
     cfg = settings(ctx)
     rooms = ctx.services.rooms
-    known = {r: rooms.room_aliases(r) for r in rooms.joined_rooms()} if cfg.groups else {}
-    return group_of(room_id, rooms.room_aliases(room_id), cfg.groups, known)
+    if not cfg.groups:
+        return group_of(room_id, rooms.room_aliases(room_id), [])
+    known = {r: rooms.room_aliases(r) for r in rooms.joined_rooms()}
+    spaces = {r: children for r in known if (children := rooms.space_children(r)) is not None}
+    return group_of(room_id, rooms.room_aliases(room_id), cfg.groups, known, spaces)
 
 
 def due_at(pending: PendingGroup, cfg: WelcomeConfig) -> datetime:

@@ -5,7 +5,7 @@ which group of rooms a room belongs to."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserError
@@ -124,18 +124,25 @@ def group_of(
     aliases: Iterable[str],
     groups: Sequence[Sequence[str]],
     known_rooms: Mapping[str, Sequence[str]] | None = None,
+    spaces: Mapping[str, Collection[str]] | None = None,
 ) -> Group:
     """The room's group: the first configured group that names it (its key is the group's
     first entry, so reordering the list or adding rooms to it welcomes nobody twice), or
     the room alone. `known_rooms` (room ID → its aliases) fills in the IDs of the group's
-    rooms configured by alias."""
+    rooms configured by alias. `spaces` (space ID → the rooms it lists, for the spaces the
+    bot is in): an entry naming a space stands for its rooms, as they are now."""
     own = list(aliases)
+    known = known_rooms or {}
     for entries in groups:
-        if any(matches(e, room_id, own) for e in entries):
-            rooms = {room_id} | {e.strip() for e in entries if e.strip().startswith("!")}
-            for other, other_aliases in (known_rooms or {}).items():
-                if any(matches(e, other, other_aliases) for e in entries):
-                    rooms.add(other)
+        named = {e.strip() for e in entries if e.strip().startswith("!")}
+        named |= {
+            other
+            for other, other_aliases in known.items()
+            if any(matches(e, other, other_aliases) for e in entries)
+        }
+        in_spaces = {r for space, children in (spaces or {}).items() if space in named for r in children}
+        if any(matches(e, room_id, own) for e in entries) or room_id in in_spaces:
+            rooms = ({room_id} | named | in_spaces) - set(spaces or {})
             return Group(key="group:" + entries[0].strip(), rooms=frozenset(rooms))
     return Group(key=room_id, rooms=frozenset({room_id}))
 

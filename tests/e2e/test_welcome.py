@@ -220,3 +220,35 @@ async def test_onboarding_resumes_after_a_restart(start_bot: BotStarter, user: U
     assert profile.territories == ["Aude (11)"] and profile.tags == ["prospective"]
     assert not profile.visible
     assert len(welcomes(alice, bot2, room)) == 1  # the welcome itself was not posted again
+
+
+async def test_the_rooms_of_a_space_are_one_group(start_bot: BotStarter, user: UserFactory) -> None:
+    # « groups = [["#oasis-espace:…"]] »: a member joining two rooms of the space is welcomed
+    # once, in the first; joining the space itself welcomes nobody.
+    alice = await user("alice", displayname="Alice")
+    server = alice.user_id.split(":", 1)[1]
+    bot = await start_bot(accueil={**FAST, "groups": [[f"#oasis-espace:{server}"]]})
+    made = await alice.client.room_create(
+        name="OASIS", alias="oasis-espace", space=True, invite=[bot.user_id]
+    )
+    space = str(made.room_id)  # type: ignore[union-attr]
+    first = await room_with_bot(alice, bot.user_id, name="Accueil")
+    second = await room_with_bot(alice, bot.user_id, name="Veille")
+    for child in (first, second):
+        await alice.client.room_put_state(space, "m.space.child", {"via": [server]}, state_key=child)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while bot.app.client.space_children(space) != sorted([first, second]):
+        assert loop.time() < deadline, "the bot did not see the space and its rooms"
+        await asyncio.sleep(0.1)
+
+    iris = await user("iris", displayname="Iris")
+    mark = alice.mark()
+    await arrive(alice, space, iris)
+    await arrive(alice, first, iris)
+    hello = await alice.wait_message(sender=bot.user_id, room_id=first, since=mark, contains="Bienvenue")
+    assert hello.content["m.mentions"] == {"user_ids": [iris.user_id]}
+    await arrive(alice, second, iris)
+    await alice.quiet(sender=bot.user_id, since=mark, seconds=3)
+    assert len(welcomes(alice, bot, first, since=mark)) == 1
+    assert welcomes(alice, bot, second, since=mark) == welcomes(alice, bot, space, since=mark) == []

@@ -29,6 +29,7 @@ class FakeRooms:
     direct: set[str] = field(default_factory=set)
     aliases: dict[str, list[str]] = field(default_factory=dict)  # room_id → aliases
     room_names: dict[str, str] = field(default_factory=dict)  # room_id → name
+    spaces: dict[str, list[str]] = field(default_factory=dict)  # space room_id → its rooms
 
     def display_name(self, room_id: str, user_id: str) -> str:
         return self.names.get(user_id, user_id.split(":", 1)[0].lstrip("@"))
@@ -47,6 +48,10 @@ class FakeRooms:
 
     def room_aliases(self, room_id: str) -> list[str]:
         return list(self.aliases.get(room_id, []))
+
+    def space_children(self, room_id: str) -> list[str] | None:
+        children = self.spaces.get(room_id)
+        return None if children is None else list(children)
 
 
 @dataclass

@@ -122,6 +122,22 @@ def test_rooms_of_a_group_share_its_key_by_id_or_alias() -> None:
     assert group_of("!d:x", [], GROUPS).key == "group:!d:x"
 
 
+def test_a_space_in_a_group_stands_for_its_rooms() -> None:
+    # « groups = [["#oasis-espace:x"]] »: the rooms the space lists are one group (the
+    # space itself is no room to welcome in); a room the space does not list is alone.
+    known = {"!space:x": ["#oasis-espace:x"], "!r1:x": [], "!r2:x": [], "!other:x": []}
+    spaces = {"!space:x": ["!r1:x", "!r2:x"]}
+    groups = [["#oasis-espace:x"]]
+    one = group_of("!r1:x", [], groups, known, spaces)
+    two = group_of("!r2:x", [], groups, known, spaces)
+    assert one.key == two.key == "group:#oasis-espace:x"
+    assert one.rooms == two.rooms == {"!r1:x", "!r2:x"}
+    assert group_of("!other:x", [], groups, known, spaces).key == "!other:x"
+    # Rooms listed beside the space join the same group.
+    mixed = group_of("!other:x", [], [["!space:x", "!other:x"]], known, spaces)
+    assert mixed.rooms == {"!r1:x", "!r2:x", "!other:x"}
+
+
 # --- batching window ---------------------------------------------------------------------------
 def test_due_is_a_quiet_time_after_the_last_arrival_capped_after_the_first() -> None:
     t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
