@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.base import utcnow
@@ -40,6 +40,35 @@ class SignalFilter:
         """More than the everyday search (every visible signal)?"""
         extra = (self.category, self.nature, self.territory, self.since, self.author_id)
         return any(v is not None for v in extra) or set(self.statuses) != set(VISIBLE)
+
+    def restriction(self) -> Restrict:
+        """The filters as a search `Restrict`. Without a date (the everyday filters) its
+        values are named parameters, so the statement is prepared once per shape; a date
+        goes through SQLAlchemy, which converts it for the engine (prepared statements
+        receive values as they are)."""
+        if self.since is not None:
+            conds = self.conditions()
+            return Restrict(lambda q: q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds))
+        fields = [
+            (name, column)
+            for name, column in (
+                ("category", Signal.category),
+                ("nature", Signal.nature),
+                ("territory", Signal.territory),
+                ("author_id", Signal.author_id),
+            )
+            if getattr(self, name)
+        ]
+        statuses: list[Any] = [bindparam(f"status{i}") for i in range(len(self.statuses))]
+
+        def apply(q: Any) -> Any:
+            q = q.join(Signal, Signal.id == SearchTerm.doc_id).where(Signal.status.in_(statuses))
+            return q.where(*(column == bindparam(name) for name, column in fields))
+
+        params: dict[str, Any] = {f"status{i}": status for i, status in enumerate(self.statuses)}
+        params.update({name: getattr(self, name) for name, _ in fields})
+        key = ("signals", len(self.statuses), tuple(name for name, _ in fields))
+        return Restrict(apply, key, params)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = [Signal.status.in_(self.statuses)]
@@ -209,9 +238,7 @@ class SignalRepository(Repository):
         read), or, without words, the latest signals matching the filters."""
         conds = flt.conditions()
         if flt.text.strip() and DISCARDED not in flt.statuses:
-            restrict = None
-            if flt.narrowed:
-                restrict = Restrict(lambda q: q.join(Signal, Signal.id == SearchTerm.doc_id).where(*conds))
+            restrict = flt.restriction() if flt.narrowed else None
 
             result = await self._search.search(
                 KIND,

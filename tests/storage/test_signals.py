@@ -13,6 +13,7 @@ from bot import conversations
 from bot.errors import UserError
 from bot.registry import Reaction, Redaction
 from bot.roles import Role
+from bot.text import fold
 from commands import digest as dg
 from commands import signals as sg
 from storage.db import Database
@@ -454,3 +455,65 @@ async def test_territory_defaults_to_the_directory_profile(db: Database) -> None
         c = await ctx(repos, BOB)
         assert await sg.default_territory(c, BOB) == "Hors Occitanie"
         assert await sg.default_territory(c, CAROL) is None  # no profile, no signal yet
+
+
+async def test_find_words_with_each_filter_as_a_full_scan_would(db: Database) -> None:
+    # Every filter alone and together, with one and two words, through the search index
+    # (prepared filtered reads; a date through SQLAlchemy): the signals a plain scan of the
+    # rows finds, no more, no fewer.
+    from storage.repositories.signals import SignalFilter
+
+    base = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    kinds = [
+        ("environnemental", "signal_faible", "Aude (11)", ALICE),
+        ("social", "rupture", "Hérault (34)", BOB),
+        ("environnemental", "rupture", "Hérault (34)", CAROL),
+    ]
+    async with db.unit() as repos:
+        for i in range(24):
+            category, nature, territory, author = kinds[i % 3]
+            words = "sécheresse vigne" if i % 2 else "sécheresse canicule"
+            await repos.signals.add(
+                Signal(
+                    theme="climat",
+                    title=f"Signal {i} {words}",
+                    url=f"https://a.fr/{i}",
+                    url_key=f"a.fr/{i}",
+                    category=category,
+                    nature=nature,
+                    territory=territory,
+                    author_id=author,
+                    status="proposed",
+                    created_at=base + timedelta(days=i),
+                )
+            )
+        await repos.commit()
+    async with db.unit() as repos:
+        everything = list((await repos.session.scalars(select(Signal))).all())
+        filters: list[dict[str, Any]] = [
+            {"category": "environnemental"},
+            {"nature": "rupture"},
+            {"territory": "Hérault (34)", "nature": "rupture"},
+            {"author_id": BOB},
+            {"since": base + timedelta(days=12)},
+            {"since": base + timedelta(days=12), "category": "environnemental"},
+            {"statuses": ("proposed",)},
+        ]
+        for typed in ("secheresse", "secheresse vigne", "vigne canicule"):
+            for flt in filters:
+                page = await repos.signals.find(SignalFilter(text=typed, **flt), limit=50)
+                expected = {
+                    s.id
+                    for s in everything
+                    if all(w in fold(s.title) for w in typed.split())
+                    and all(
+                        (s.created_at >= v)
+                        if k == "since"
+                        else (s.status in v)
+                        if k == "statuses"
+                        else getattr(s, k) == v
+                        for k, v in flt.items()
+                    )
+                }
+                assert {s.id for s in page.signals} == expected, (typed, flt)
+                assert page.total == len(expected) and page.complete
