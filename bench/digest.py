@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bulk import create_pg, drop_pg, write_bulk
 from sqlalchemy import select
 
+from bot import memory
 from bot.config import parse_config
 from bot.context import Context, Services
 from bot.features import load_features
@@ -305,6 +306,7 @@ def _p95(times: list[float]) -> float:
 
 
 async def _search_ms(db: Database, services: Services, n: int) -> tuple[float, float, float, float, float]:
+    memory.settle()  # as the bot does once started (bot/memory.py)
     rng = random.Random(7)
     cases = [(q, f) for q in QUERIES for f in FILTERS]
     times: list[float] = []

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import memory
 from bot.client import LoginFailed, MatrixClient
 from bot.config import Config
 from bot.context import Services
@@ -37,9 +38,14 @@ class App:
         registry: Registry | None = None,
         catalog: Catalog | None = None,
         clock: Callable[[], datetime] | None = None,
+        settle_memory: bool = False,
     ) -> None:
+        """`settle_memory`: once started, freeze the start-up objects out of the garbage
+        collector's full passes (`bot.memory`) — for the bot's own process, not for
+        tests that start many bots in one."""
         load_features()
         self.config = config
+        self.settle_memory = settle_memory
         self.registry = registry or REGISTRY
         self.catalog = catalog or default_catalog()
         self.clock = clock
@@ -89,6 +95,8 @@ class App:
         self.dispatcher.open()
         self.scheduler.add("runtime.prune", _prune, CronTrigger(hour=4, minute=17, timezone=self.config.tz))
         await self.scheduler.start()
+        if self.settle_memory:
+            memory.settle()
         self.started.set()
         log.info("oasis-bot ready as %s", self.client.user_id)
 

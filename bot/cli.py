@@ -95,7 +95,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
 
     setup_logging(config.logging.level)
-    return asyncio.run(_serve(App(config)))
+    return asyncio.run(_serve(App(config, settle_memory=True)))
 
 
 async def _serve(app: object) -> int:

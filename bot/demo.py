@@ -138,7 +138,7 @@ async def run_demo(data_dir: Path) -> int:
         await asyncio.to_thread(_ensure_room, hs, state)
         state.save(state_path)
         config = parse_config(demo_config(data_dir, hs, state))
-        app = App(config)
+        app = App(config, settle_memory=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, app.request_stop)
