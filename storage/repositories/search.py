@@ -402,7 +402,7 @@ class SearchRepository(Repository):
         within: Collection[int] | None,
         *,
         check_in_read: bool = False,
-    ) -> tuple[dict[int, int], dict[int, set[str]], bool]:
+    ) -> tuple[dict[int, int], list[tuple[int, str]], bool]:
         """Scores and matched terms of the documents matching every query word among at
         most `bound` candidates of the rarest word; and whether those were all.
         `check_in_read`: the candidates read are only documents holding the other words
@@ -410,7 +410,9 @@ class SearchRepository(Repository):
         order = sorted(range(len(expansions)), key=lambda i: sum(n for _, _, n in expansions[i]))
         in_read = [[t for t, _, _ in expansions[i]] for i in order[1:]] if check_in_read else []
         scores: dict[int, int] = {}
-        matched: dict[int, set[str]] = defaultdict(set)
+        # (document, term) pairs, turned into each shown document's terms by `_page`
+        # only: thousands of candidates, a page of hits.
+        matched: list[tuple[int, str]] = []
         complete = True
         # Terms whose documents all fit are read in one query; a term with more postings
         # than the room left is read best weight first, up to the bound.
@@ -442,7 +444,7 @@ class SearchRepository(Repository):
                 score = match_of[term] * weight
                 if score > scores.get(doc_id, 0):
                     scores[doc_id] = score
-                matched[doc_id].add(term)
+                matched.append((doc_id, term))
         others = order[1:]
         if scores and others:
             # Every other word's terms on the candidates, in one statement.
@@ -467,7 +469,7 @@ class SearchRepository(Repository):
                     for doc_id, weight in found.get(term, ()):
                         if doc_id in scores:
                             best[doc_id] = max(best.get(doc_id, 0), match * weight)
-                            matched[doc_id].add(term)
+                            matched.append((doc_id, term))
                 scores = {d: s + best[d] for d, s in scores.items() if d in best}
         return scores, matched, complete
 
@@ -573,11 +575,19 @@ class SearchRepository(Repository):
 
 
 def _page(
-    scores: Mapping[int, int], matched: Mapping[int, set[str]], complete: bool, offset: int, limit: int
+    scores: Mapping[int, int],
+    matched: Iterable[tuple[int, str]],
+    complete: bool,
+    offset: int,
+    limit: int,
 ) -> SearchResult:
     """Only the page is sorted: best score first, then the most recent document."""
-    top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))
-    hits = [Hit(d, s, tuple(sorted(matched[d]))) for d, s in top[offset:]]
+    top = heapq.nsmallest(offset + limit, scores.items(), key=lambda x: (-x[1], -x[0]))[offset:]
+    terms: dict[int, set[str]] = {d: set() for d, _ in top}
+    for doc_id, term in matched:
+        if doc_id in terms:
+            terms[doc_id].add(term)
+    hits = [Hit(d, s, tuple(sorted(terms[d]))) for d, s in top]
     return SearchResult(hits, len(scores), complete)
 
 
