@@ -104,4 +104,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Read the file through memory mapping (up to 256 MB): the OS's page cache is read in
+    # place instead of copied page by page into SQLite's own 2 MB cache. The mapped pages
+    # are the file's, shared and reclaimable, not the process's memory. Directory search
+    # p95 at 100 000 profiles, same database, alternating: 15.7–17.0 → 10.1–13.6 ms.
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
