@@ -1,20 +1,16 @@
-"""What the benchmarks share: a throw-away PostgreSQL database, and writing synthetic
-documents fast — the rows of an aggregate, the rows that go with them, and their share of
-the shared search index (postings, vocabulary, SymSpell variants) exactly as
-`SearchRepository.index_many` would write them, in bulk."""
+"""What the benchmarks share: writing synthetic documents fast — the rows of an aggregate,
+the rows that go with them, and their share of the shared search index (postings,
+vocabulary, SymSpell variants) exactly as `SearchRepository.index_many` would write them,
+in bulk. (Their throw-away PostgreSQL databases come from `tests.support.databases`.)"""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import Database, normalize_url
+from storage.db import Database
 from storage.models.search import SearchTerm, SearchVariant, SearchVocab
 from storage.repositories.search import MIN_TYPO, deletions
 
@@ -64,23 +60,3 @@ async def write_bulk(
         async with db.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE"))
-
-
-async def create_pg(server_url: str) -> str:
-    """A new, empty database on the PostgreSQL server; returns its URL."""
-    server = make_url(normalize_url(server_url))
-    name = f"oasis_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text(f'CREATE DATABASE "{name}"')), timeout=10)
-    finally:
-        await engine.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg(server_url: str, url: str) -> None:
-    engine = create_async_engine(make_url(normalize_url(server_url)), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    await engine.dispose()

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import create_pg, drop_pg, write_bulk
+from bulk import write_bulk
 from sqlalchemy import select
 
 from bot import memory
@@ -48,6 +48,7 @@ from storage.models.search import SearchTerm
 from storage.models.signals import Signal
 from storage.repositories.search import terms_of
 from storage.repositories.signals import KIND, SignalFilter, search_fields
+from tests.support.databases import create_database, drop_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 END = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Paris
@@ -373,11 +374,11 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results["sqlite"] = await _run_engine("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
     if "postgres" in engines:
-        url = await create_pg(args.postgres)
+        url = await create_database(args.postgres, "oasis_bench")
         try:
             results["postgres"] = await _run_engine("postgres", url, args)
         finally:
-            await drop_pg(args.postgres, url)
+            await drop_database(args.postgres, url)
 
     def fig(engine: str, key: str) -> str:
         return f"{results[engine][key]:.1f}" if engine in results else "nan"

@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import create_pg, drop_pg, write_bulk
+from bulk import write_bulk
 from sqlalchemy import select, text
 
 from bot import memory
@@ -52,6 +52,7 @@ from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm
 from storage.repositories.profiles import KIND, DirectoryQuery, facets_of, is_listed, search_fields
 from storage.repositories.search import terms_of
+from tests.support.databases import create_database, drop_database
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -525,14 +526,14 @@ async def main() -> None:
             results["sqlite"] = await _run_engine("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
     if "postgres" in engines:
         try:
-            url = await create_pg(args.postgres)
+            url = await create_database(args.postgres, "oasis_bench")
         except Exception as exc:  # unreachable server: say so, measure the rest
             print(f"[postgres] skipped: {args.postgres} unreachable ({type(exc).__name__}: {exc})")
         else:
             try:
                 results["postgres"] = await _run_engine("postgres", url, args)
             finally:
-                await drop_pg(args.postgres, url)
+                await drop_database(args.postgres, url)
 
     def fig(engine: str, key: str) -> str:
         return f"{results[engine][key]:.1f}" if engine in results else "nan"

@@ -29,10 +29,20 @@ def postgres_required() -> bool:
 
 
 async def create_postgres_database() -> str:
-    """A fresh database on the server; returns its URL. Raises OSError-like errors when
-    the server is unreachable."""
-    server = make_url(postgres_server_url())
-    name = f"oasis_test_{uuid.uuid4().hex[:10]}"
+    """A fresh database on the test server; returns its URL. Raises OSError-like errors
+    when the server is unreachable."""
+    return await create_database(postgres_server_url(), "oasis_test")
+
+
+async def drop_postgres_database(url: str) -> None:
+    await drop_database(postgres_server_url(), url)
+
+
+async def create_database(server_url: str, prefix: str) -> str:
+    """A new, empty database named `prefix_<random>` on a PostgreSQL server; its URL.
+    (The benchmarks use it too.)"""
+    server = make_url(normalize_url(server_url))
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
@@ -42,12 +52,10 @@ async def create_postgres_database() -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
-async def drop_postgres_database(url: str) -> None:
-    target = make_url(url)
-    server = make_url(postgres_server_url())
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+async def drop_database(server_url: str, url: str) -> None:
+    engine = create_async_engine(make_url(normalize_url(server_url)), isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     finally:
         await engine.dispose()
