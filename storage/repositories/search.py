@@ -39,7 +39,7 @@ CANDIDATES = 2000  # postings read for the rarest query word, at most
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
 MIN_CANDIDATES, CANDIDATES_PER_RESULT = 500, 50
 # With `restrict` and `short_read` (broad filters joined to each posting read), fewer:
-# « plus de 96 » sooner, in return for not probing the filters of thousands of postings.
+# « plus de 40 » sooner, in return for not probing the filters of thousands of postings.
 FILTERED_CANDIDATES_PER_RESULT = 5
 # Words that seldom meet, with filters: postings of the rarest word read (no filter) to
 # find the documents holding every word, before the filters are applied to those.
@@ -343,11 +343,10 @@ class SearchRepository(Repository):
                 )
                 scores = await self._passing(kind, expansions, scores, restrict)
                 return _page(scores, matched, complete, offset, limit)
-            else:
-                short = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
-                scores, matched, complete = await self._candidates(
-                    kind, expansions, short, restrict, within, check_in_read=words_together
-                )
+            short = min(CANDIDATES, FILTERED_CANDIDATES_PER_RESULT * shown)
+            scores, matched, complete = await self._candidates(
+                kind, expansions, short, restrict, within, check_in_read=words_together
+            )
             if complete or len(scores) >= shown:
                 return _page(scores, matched, complete, offset, limit)
             # The read left too few matches to fill the page: read as much as an
@@ -366,7 +365,7 @@ class SearchRepository(Repository):
         (each document has one) read through its joins/conditions."""
         if not scores:
             return scores
-        rarest = min(expansions, key=lambda e: sum(n for _, _, n in e))
+        rarest = expansions[_by_rarity(expansions)[0]]
         postings = cast(Table, SearchTerm.__table__)
 
         def build() -> Any:
@@ -407,7 +406,7 @@ class SearchRepository(Repository):
         most `bound` candidates of the rarest word; and whether those were all.
         `check_in_read`: the candidates read are only documents holding the other words
         too (a probe per posting read: for short reads, where the filters cut most)."""
-        order = sorted(range(len(expansions)), key=lambda i: sum(n for _, _, n in expansions[i]))
+        order = _by_rarity(expansions)
         in_read = [[t for t, _, _ in expansions[i]] for i in order[1:]] if check_in_read else []
         scores: dict[int, int] = {}
         # (document, term) pairs, turned into each shown document's terms by `_page`
@@ -451,8 +450,11 @@ class SearchRepository(Repository):
             # A term with few postings is cheaper read whole (then kept for the candidates)
             # than probed once per candidate.
             few = SCAN_PER_CANDIDATE * len(scores)
-            scan = {t for i in others for t, _, n in expansions[i] if n <= few}
-            probe = {t for i in others for t, _, n in expansions[i] if n > few} - scan
+            scan: set[str] = set()
+            probe: set[str] = set()
+            for i in others:
+                for t, _, n in expansions[i]:
+                    (scan if n <= few else probe).add(t)
             params = {
                 "kind": kind,
                 "scan": self._list_param(scan),
@@ -572,6 +574,11 @@ class SearchRepository(Repository):
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):
             await self.session.execute(delete(model).where(model.kind == kind))
+
+
+def _by_rarity(expansions: Sequence[Sequence[tuple[str, int, int]]]) -> list[int]:
+    """Query word positions, the word whose terms are in the fewest documents first."""
+    return sorted(range(len(expansions)), key=lambda i: sum(n for _, _, n in expansions[i]))
 
 
 def _page(
