@@ -4,7 +4,7 @@ with plain B-tree indexes (no engine-specific full-text feature)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -18,12 +18,15 @@ class SearchTerm(Base):
     """One folded word of one document (`kind` names the aggregate, e.g. « profile »)."""
 
     __tablename__ = "search_terms"
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
-    term: Mapped[str] = mapped_column(Term, primary_key=True)
-    doc_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    term: Mapped[str] = mapped_column(Term)
+    doc_id: Mapped[int] = mapped_column(BigInteger)
     weight: Mapped[int] = mapped_column(SmallInteger, default=1)
 
     __table_args__ = (
+        # Looking a (term, document) pair up answers from the index alone on PostgreSQL
+        # too (SQLite stores the rows in this key's b-tree already).
+        PrimaryKeyConstraint("kind", "term", "doc_id", postgresql_include=["weight"]),
         # Postings of a term, best weight first: a query reads only the top of the list.
         Index("ix_search_terms_ranked", "kind", "term", "weight", "doc_id"),
         Index("ix_search_terms_doc", "kind", "doc_id"),

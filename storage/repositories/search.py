@@ -418,7 +418,11 @@ class SearchRepository(Repository):
         batch: list[tuple[str, int]] = []
         batch_size = 0
         groups: list[tuple[list[tuple[str, int]], bool]] = []
+        # Among `within` documents, a term has at most as many postings as there are.
+        most = len(within) if within is not None else None
         for term, match, count in expansions[order[0]]:
+            if most is not None:
+                count = min(count, most)
             if batch_size + count <= bound:
                 batch.append((term, match))
                 batch_size += count
@@ -490,7 +494,10 @@ class SearchRepository(Repository):
         documents holding one term of each. Without `restrict`, a statement prepared
         once per shape."""
         postings = cast(Table, SearchTerm.__table__)
-        single = len(terms) == 1
+        # Among `within` documents, terms as a list even when one: as `term = :term`,
+        # PostgreSQL's planner reads the term's whole posting list and filters it by
+        # document (7 ms for a common word) instead of one lookup per document (2 ms).
+        single = len(terms) == 1 and within is None
 
         def build() -> Any:
             query = select(postings.c.doc_id, postings.c.term, postings.c.weight).where(
