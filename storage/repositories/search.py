@@ -418,18 +418,22 @@ class SearchRepository(Repository):
         batch: list[tuple[str, int]] = []
         batch_size = 0
         groups: list[tuple[list[tuple[str, int]], bool]] = []
-        # Among `within` documents, a term has at most as many postings as there are.
-        most = len(within) if within is not None else None
-        for term, match, count in expansions[order[0]]:
-            if most is not None:
-                count = min(count, most)
-            if batch_size + count <= bound:
-                batch.append((term, match))
-                batch_size += count
-            else:
-                groups.append(([(term, match)], True))
-        if batch:
-            groups.insert(0, (batch, False))
+        if within is not None and len(within) <= bound:
+            # Every document of `within` fits: all the terms in one read, among them.
+            groups.append(([(t, m) for t, m, _ in expansions[order[0]]], False))
+        else:
+            # Among `within` documents, a term has at most as many postings as there are.
+            most = len(within) if within is not None else None
+            for term, match, count in expansions[order[0]]:
+                if most is not None:
+                    count = min(count, most)
+                if batch_size + count <= bound:
+                    batch.append((term, match))
+                    batch_size += count
+                else:
+                    groups.append(([(term, match)], True))
+            if batch:
+                groups.insert(0, (batch, False))
         connection = await self.session.connection()
         for terms, bounded in groups:
             room = bound - len(scores)
@@ -440,7 +444,7 @@ class SearchRepository(Repository):
             rows = await self._postings(
                 connection, kind, match_of, within, room + 1 if bounded else None, restrict, in_read
             )
-            if len(rows) > room:
+            if bounded and len(rows) > room:
                 complete = False
                 rows = rows[:room]
             for doc_id, term, weight in rows:

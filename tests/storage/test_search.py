@@ -101,6 +101,43 @@ async def test_filtered_reads_find_what_a_full_read_finds(db: Database, together
     assert plain.total == 24 + 1  # « evaluation »: docs 4–39 not multiples of 3, and doc 1
 
 
+async def test_within_finds_what_the_same_filter_in_the_read_finds(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A selective filter's documents read first (`within`) or the filter applied as the
+    # postings are read (`restrict`): the same documents, scores and matched terms, and a
+    # document holding several terms of a word (« design », « designer ») counted once.
+    from storage.models.search import SearchTerm
+
+    await _indexed(db)
+    async with db.unit() as repos:
+        for doc_id in range(4, 60):
+            text = "designer design évaluation" if doc_id % 2 else "design des services"
+            await repos.search.index("profile", doc_id, [(f"Agent {doc_id}", 3), (text, 2 + doc_id % 2)])
+        await repos.commit()
+    within = [d for d in range(1, 60) if d % 4]
+    in_read = Restrict(lambda q: q.where(SearchTerm.doc_id % 4 != 0))
+    for query in ("design", "desi", "design evaluation", "evaluation design", "services desig"):
+        async with db.unit() as repos:
+            joined = await repos.search.search("profile", query, limit=60, restrict=in_read)
+        # All 44 filtered documents fit in the candidates read, not all their postings.
+        monkeypatch.setattr(search_repo, "CANDIDATES", 50)
+        async with db.unit() as repos:
+            first = await repos.search.search("profile", query, limit=60, within=within)
+        monkeypatch.undo()
+        assert [(h.doc_id, h.score, h.matched) for h in first.hits] == [
+            (h.doc_id, h.score, h.matched) for h in joined.hits
+        ]
+        assert (first.total, first.complete) == (joined.total, True)
+    # More filtered documents than candidates read: a bounded read among them, said so.
+    monkeypatch.setattr(search_repo, "MIN_CANDIDATES", 5)
+    monkeypatch.setattr(search_repo, "CANDIDATES", 5)
+    async with db.unit() as repos:
+        bounded = await repos.search.search("profile", "design", limit=3, within=within)
+    assert not bounded.complete and len(bounded.hits) == 3
+    assert all(h.doc_id in within for h in bounded.hits)
+
+
 async def test_reindex_and_remove_keep_vocabulary_counts(db: Database) -> None:
     await _indexed(db)
     async with db.unit() as repos:
