@@ -3,7 +3,8 @@
 A document is indexed as weighted texts (`index_many(kind, {doc_id: [(text, weight)]})`).
 A query matches documents holding every query word (AND), where a word matches a term
 that is equal (score 3), starts with it (2, words of 2+ letters), or is one edit away
-(1, words of 4+ letters: « evaluaton » finds « évaluation »). Accents and case never
+(1, words of 4+ letters: « evaluaton » finds « évaluation »; when the word as typed is
+itself indexed, only neighbours more frequent than it). Accents and case never
 matter. A word's score is its best match times the field weight; a document's score is
 the sum over the query words; ties go to the most recent document (highest id)."""
 
@@ -287,6 +288,13 @@ class SearchRepository(Repository):
                     found[term] = (EXACT, count)
                 elif len(word) >= MIN_TYPO and edit_distance(word, term, 1) <= 1:
                     found[term] = (TYPO, count)
+            typed = found.get(word)
+            if typed is not None:
+                # The word as typed is a known term: a neighbour one edit away is kept
+                # only when more frequent, as a misspelling's correction would be
+                # (« evaluaton », in one profile by mistake, still finds « évaluation »);
+                # rarer ones are other words (« velo » is not « veto », « vela »).
+                found = {t: (sc, n) for t, (sc, n) in found.items() if sc != TYPO or n > typed[1]}
             out.append(
                 sorted(((t, sc, n) for t, (sc, n) in found.items()), key=lambda x: (-x[1], -x[2], x[0]))
             )

@@ -39,6 +39,32 @@ async def test_accents_case_prefix_and_typo(db: Database) -> None:
     assert await _ids(db, "zzzz") == []
 
 
+async def test_a_typed_word_that_is_indexed_keeps_only_more_frequent_neighbours(db: Database) -> None:
+    # « velo » is a word of the index: rarer words one edit away (« veto ») are other
+    # words, not typos of it. « evaluaton », misspelled in one document, is rarer than
+    # its neighbour « évaluation »: a typo of it, still found (after the exact match).
+    async with db.unit() as repos:
+        await repos.search.index_many(
+            "signal",
+            {
+                1: [("Le vélo en ville", 1)],
+                2: [("Vélo cargo", 1)],
+                3: [("Droit de veto", 1)],
+                4: [("Évaluation des politiques", 1)],
+                5: [("Une évaluation", 1)],
+                6: [("Une evaluaton mal écrite", 1)],
+            },
+        )
+        await repos.commit()
+    async with db.unit() as repos:
+        velo = await repos.search.search("signal", "velo")
+        evaluaton = await repos.search.search("signal", "evaluaton")
+        veto = await repos.search.search("signal", "veto")
+    assert [h.doc_id for h in velo.hits] == [2, 1]
+    assert [h.doc_id for h in evaluaton.hits] == [6, 5, 4]
+    assert [h.doc_id for h in veto.hits] == [3, 2, 1]  # « velo » is more frequent
+
+
 async def test_all_words_must_match_and_ranking(db: Database) -> None:
     await _indexed(db)
     assert await _ids(db, "évaluation montpellier") == [3]
