@@ -471,13 +471,17 @@ class SearchRepository(Repository):
             for i in others:
                 for t, _, n in expansions[i]:
                     (scan if n <= few else probe).add(t)
-            params = {
-                "kind": kind,
-                "scan": self._list_param(scan),
-                "probe": self._list_param(probe),
-                "docs": self._list_param(scores),
-            }
-            check = await fetch_prepared(connection, "check", self._check_statement, params)
+            params = {"kind": kind, "docs": self._list_param(scores)}
+            if scan:
+                params["scan"] = self._list_param(scan)
+            if probe:
+                params["probe"] = self._list_param(probe)
+            check = await fetch_prepared(
+                connection,
+                ("check", bool(scan), bool(probe)),
+                lambda: self._check_statement(bool(scan), bool(probe)),
+                params,
+            )
             found: dict[str, list[tuple[int, int]]] = defaultdict(list)
             for doc_id, term, weight in check:
                 found[term].append((doc_id, weight))
@@ -570,25 +574,34 @@ class SearchRepository(Repository):
             return query.join(probe.lateral(f"holds{i}"), true())
         return query.join(other, holds)
 
-    def _check_statement(self) -> Any:
+    def _check_statement(self, scan: bool, probe: bool) -> Any:
         """The postings of the terms `:scan` and `:probe` on the documents `:docs`: those
         of `:scan` read whole, each kept if its document is listed (`doc_id + 0`: not
         an index condition, so neither engine turns it into a probe per document);
-        those of `:probe` looked up per document in the index."""
+        those of `:probe` looked up per document in the index. Only the parts with
+        terms are in the statement: planning `:docs` (thousands of ids) for an empty
+        part cost PostgreSQL a millisecond."""
         postings = cast(Table, SearchTerm.__table__)
         columns = (postings.c.doc_id, postings.c.term, postings.c.weight)
         doc_type = postings.c.doc_id.type
-        read_whole = select(*columns).where(
-            postings.c.kind == bindparam("kind"),
-            self._listed(postings.c.term, "scan", postings.c.term.type),
-            self._listed(postings.c.doc_id + 0, "docs", doc_type),
-        )
-        probed = select(*columns).where(
-            postings.c.kind == bindparam("kind"),
-            self._listed(postings.c.term, "probe", postings.c.term.type),
-            self._listed(postings.c.doc_id, "docs", doc_type),
-        )
-        return union_all(read_whole, probed)
+        parts: list[Any] = []
+        if scan:
+            parts.append(
+                select(*columns).where(
+                    postings.c.kind == bindparam("kind"),
+                    self._listed(postings.c.term, "scan", postings.c.term.type),
+                    self._listed(postings.c.doc_id + 0, "docs", doc_type),
+                )
+            )
+        if probe:
+            parts.append(
+                select(*columns).where(
+                    postings.c.kind == bindparam("kind"),
+                    self._listed(postings.c.term, "probe", postings.c.term.type),
+                    self._listed(postings.c.doc_id, "docs", doc_type),
+                )
+            )
+        return union_all(*parts) if len(parts) > 1 else parts[0]
 
     async def erase_kind(self, kind: str) -> None:
         for model in (SearchTerm, SearchVocab, SearchVariant):
