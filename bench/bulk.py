@@ -5,6 +5,7 @@ in bulk. (Their throw-away PostgreSQL databases come from `tests.support.databas
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -74,3 +75,14 @@ async def write_bulk(
             await conn.execute(text("CHECKPOINT"))
         except Exception as exc:  # a role without the right: measure anyway
             print(f"  (no CHECKPOINT after the load: {type(exc).__name__})")
+
+
+def cpu_check() -> str:
+    """How fast this machine runs Python right now: a fixed loop, timed. Printed with the
+    figures, because a VM's speed can change by half from one hour to the next (on the
+    one these benchmarks were run on: 0.37–0.64 s)."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return f"cpu check {time.perf_counter() - started:.2f} s (a fixed loop; lower is faster)"

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import write_bulk
+from bulk import cpu_check, write_bulk
 from sqlalchemy import select
 
 from bot import memory
@@ -341,6 +341,7 @@ async def _run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str
     services = _services(args.max_items)
     digest_ms, shown, period = await _digest_ms(db, services, args.repeat)
     print(f"[{name}] digest: {digest_ms:.1f} ms median ({shown} shown of {period} signals in the week)")
+    print(f"[{name}] {cpu_check()}")
     median, p95, mean_hits, p95_words, p95_filtered = await _search_ms(db, services, args.queries)
     print(
         f"[{name}] search over {total} signals: median {median:.2f} ms, p95 {p95:.2f} ms "
@@ -368,6 +369,7 @@ async def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_PG, help="PostgreSQL server (a database is created)")
     args = parser.parse_args()
     load_features()
+    print(f"{datetime.now().isoformat(timespec='minutes')}, {cpu_check()}")
     results: dict[str, dict[str, float]] = {}
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "sqlite" in engines:

@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bulk import write_bulk
+from bulk import cpu_check, write_bulk
 from sqlalchemy import select, text
 
 from bot import memory
@@ -490,6 +490,7 @@ async def _run_engine(name: str, url: str, args: argparse.Namespace) -> dict[str
         print(f"[{name}] filling {args.profiles} profiles…", flush=True)
         fill = await _fill(db, args.profiles)
         print(f"[{name}] stored and indexed in {fill:.1f} s")
+        print(f"[{name}] {cpu_check()}")
         s = await _search(db, args.queries, args.page)
         print(
             f"[{name}] search over {args.profiles} profiles: median {s['median']:.2f} ms, "
@@ -518,7 +519,7 @@ async def main() -> None:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
-    print(f"{datetime.now().isoformat(timespec='minutes')}, load average {load:.1f}")
+    print(f"{datetime.now().isoformat(timespec='minutes')}, load average {load:.1f}, {cpu_check()}")
     results: dict[str, dict[str, float]] = {}
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "sqlite" in engines:
