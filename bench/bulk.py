@@ -80,7 +80,7 @@ async def write_bulk(
 def cpu_check() -> str:
     """How fast this machine runs Python right now: a fixed loop, timed. Printed with the
     figures, because a VM's speed can change by half from one hour to the next (on the
-    one these benchmarks were run on: 0.37–0.64 s)."""
+    machine of the November benchmarks: 0.19–0.27 s; on the next one, 0.12–0.13 s)."""
     started = time.perf_counter()
     total = 0
     for i in range(3_000_000):
