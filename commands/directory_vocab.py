@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.text import fold
+from bot.text import edit_distance, fold
 
 # Kinds of employer (MISSION.md), each with the words people actually type for it.
 DEFAULT_KINDS: dict[str, list[str]] = {
@@ -111,6 +111,10 @@ DEFAULT_TERRITORIES = [
 
 MAX_TAGS = 15
 MAX_TAG = 60
+# A name typed with one slip (« haute garone », « prefecure ») is still understood when
+# it has at least this many letters and only one name is one edit away: shorter words
+# are too close to each other (« gers », « lot », « caf »).
+MIN_TYPO = 5
 
 
 def _norm(text: str) -> str:
@@ -121,7 +125,8 @@ def _norm(text: str) -> str:
 def find_kind(raw: str, kinds: Mapping[str, Sequence[str]], *, whole: bool = False) -> str | None:
     """The configured kind `raw` names: its name or an alias, whole; else (unless
     `whole`) the only kind one of whose names appears as words in `raw` (« CAF de
-    l'Aude »), or that `raw` starts (« univ »). None when nothing or several match."""
+    l'Aude »), or that `raw` starts (« univ »), or one edit away from `raw`
+    (« prefecure »). None when nothing or several match."""
     typed = _norm(raw)
     if not typed:
         return None
@@ -139,13 +144,14 @@ def find_kind(raw: str, kinds: Mapping[str, Sequence[str]], *, whole: bool = Fal
         starts = {kind for kind, forms in names.items() if any(f.startswith(typed) for f in forms)}
         if len(starts) == 1:
             return starts.pop()
-    return None
+    return _one_slip(typed, names)
 
 
 def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False) -> str | None:
     """The configured territory `raw` names: « 31 », « 09 », « 9 », « haute garonne »,
     « Haute-Garonne (31) », « region », or (unless `whole`) the unique start of a name
-    (« haute g ») or of its words (« pyr or »)."""
+    (« haute g ») or of its words (« pyr or »), or the only name one edit away
+    (« haute garone »)."""
     typed = _norm(raw).strip("() ")
     if not typed:
         return None
@@ -169,7 +175,24 @@ def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False)
             by_words = [n for n in options if _starts_words(parts, _norm(n).split())]
             if len(by_words) == 1:
                 return by_words[0]
-    return None
+    # « Haute-Garone (31) »: the name without its parentheses, with or without the number.
+    forms = {
+        n: [_norm(n).replace("(", "").replace(")", ""), re.sub(r"\s*\(.*\)", "", _norm(n))] for n in options
+    }
+    return _one_slip(re.sub(r"\s+", " ", typed.replace("(", " ").replace(")", " ")).strip(), forms)
+
+
+def _one_slip(typed: str, names: Mapping[str, Sequence[str]]) -> str | None:
+    """The only name one of whose forms is one edit (a letter missing, extra, wrong or
+    two swapped) from `typed`; None when none or several are, or the word is short."""
+    if len(typed) < MIN_TYPO:
+        return None
+    near = {
+        name
+        for name, forms in names.items()
+        if any(len(f) >= MIN_TYPO and edit_distance(typed, f, 1) <= 1 for f in forms)
+    }
+    return near.pop() if len(near) == 1 else None
 
 
 def _starts_words(parts: Sequence[str], name_words: Sequence[str]) -> bool:

@@ -49,6 +49,19 @@ def test_kinds_by_name_alias_or_start(typed: str, kind: str) -> None:
     assert vocab.find_kind(typed, KINDS) == kind
 
 
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("prefecure", "Service de l'État"),
+        ("metropolle", "Métropole"),
+        ("Assurance maladei", "Organisme social"),
+    ],
+)
+def test_kinds_typed_with_one_slip(typed: str, kind: str) -> None:
+    assert vocab.find_kind(typed, KINDS) == kind
+    assert vocab.find_kind(typed, KINDS, whole=True) is None  # a whole name is exact
+
+
 @pytest.mark.parametrize("typed", ["", "banane", "zz"])
 def test_unknown_kinds(typed: str) -> None:
     assert vocab.find_kind(typed, KINDS) is None
@@ -84,6 +97,27 @@ def test_haute_garonne(typed: str) -> None:
 )
 def test_territories(typed: str, name: str) -> None:
     assert vocab.find_territory(typed, TERRITORIES) == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("haute garone", "Haute-Garonne (31)"),
+        ("Haute-Garone (31)", "Haute-Garonne (31)"),
+        ("heraut", "Hérault (34)"),
+        ("pyrenees orientale", "Pyrénées-Orientales (66)"),
+        ("tarn et garone", "Tarn-et-Garonne (82)"),
+        ("aveyorn", "Aveyron (12)"),  # two letters swapped
+    ],
+)
+def test_territories_typed_with_one_slip(typed: str, name: str) -> None:
+    assert vocab.find_territory(typed, TERRITORIES) == name
+    assert vocab.find_territory(typed, TERRITORIES, whole=True) is None
+
+
+@pytest.mark.parametrize("typed", ["gerss", "lott", "haute garonnes pyrenees"])
+def test_short_or_far_slips_are_not_guessed(typed: str) -> None:
+    assert vocab.find_territory(typed, TERRITORIES) is None
 
 
 def test_several_territories_in_order_without_repeats() -> None:
@@ -171,6 +205,13 @@ def test_filter_value_of_several_words() -> None:
     assert (q.kind, q.text) == ("Organisme social", "evaluation")
     q = parse_query("Topic:Foresight kind:caf", CFG).query
     assert (q.tag, q.kind) == ("foresight", "Organisme social")
+
+
+def test_filter_value_with_one_slip() -> None:
+    q = parse_query("territoire:haute garone évaluation", CFG).query
+    assert (q.territory, q.text) == ("Haute-Garonne (31)", "évaluation")
+    q = parse_query("type:prefecure eau", CFG).query
+    assert (q.kind, q.text) == ("Service de l'État", "eau")
 
 
 def test_words_with_colons_that_are_not_filters_stay_words() -> None:
