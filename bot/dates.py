@@ -88,6 +88,7 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 # No trailing \b: « 15 déc. » ends on the abbreviation's dot (only used with fullmatch).
 _WRITTEN_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 _FILLER = re.compile(r"\b(le|a|at|on|the|de|du|vers)\b")
+_YEAR = re.compile(r"(19|20)\d{2}")
 
 
 def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
@@ -181,6 +182,8 @@ def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) ->
         # « mardi 16 décembre »: the written date decides, the weekday is decoration.
         if len(words) > 1 and words[1] not in ("prochain", "next", "dernier", "last"):
             return _parse_day(" ".join(words[1:]), now, prefer, at)
+        if len(words) > 2:  # « lundi dernier eau »: not a date (a search's words follow)
+            return None
         delta = (WEEKDAYS[words[0]] - now.weekday()) % 7
         if len(words) > 1 and words[1] in ("dernier", "last"):
             return now.date() - timedelta(days=(7 - delta) % 7 or 7)
@@ -205,7 +208,39 @@ def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) ->
             return _existing(int(m.group(3)), month, d)
         _existing(2024, month, d)  # 2024: a leap year, accepts 29 février
         return _existing(_year_for(month, d, now, prefer), month, d)
+    if words[0] in _MONTHS and (len(words) == 1 or (len(words) == 2 and _YEAR.fullmatch(words[1]))):
+        # « depuis septembre », « mars 2026 »: the month's first day.
+        month = _MONTHS[words[0]]
+        if len(words) == 2:
+            return date(int(words[1]), month, 1)
+        year = now.year
+        if prefer == "past" and month > now.month:
+            year -= 1
+        elif prefer == "future" and month < now.month:
+            year += 1
+        return date(year, month, 1)
+    if _YEAR.fullmatch(joined):  # « depuis 2025 »: its first day
+        return date(int(joined), 1, 1)
+    if joined.isdigit():  # « le 12 »: the nearest 12th, this month or the next/previous
+        return _nearest_day(int(joined), now, prefer)
     return None
+
+
+def _nearest_day(day: int, now: datetime, prefer: Prefer) -> date:
+    if not 1 <= day <= 31:
+        raise _NoSuchDate
+    step = 1 if prefer == "future" else -1
+    year, month = now.year, now.month
+    for _ in range(3):  # a 31st is at most two months away
+        found = _safe_date(year, month, day)
+        if found is not None and (found >= now.date() if prefer == "future" else found <= now.date()):
+            return found
+        month += step
+        if month == 0:
+            year, month = year - 1, 12
+        elif month == 13:
+            year, month = year + 1, 1
+    raise _NoSuchDate
 
 
 def _safe_date(y: int, m: int, d: int) -> date | None:

@@ -6,7 +6,7 @@ what was wrong and how to write it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -259,8 +259,7 @@ def choice(kind: str, raw: str, labels: Mapping[str, str], allowed: Iterable[str
     shown, its code, its label (any language, accents and case ignored), a known alias,
     or the beginning of one of those."""
     codes = tuple(allowed) if allowed is not None else _VOCAB[kind]
-    typed = fold(raw).strip().strip(".«»\"' ").replace("-", " ").replace("_", " ")
-    typed = re.sub(r"\s+", " ", typed)
+    typed = _typed(raw)
     if not typed:
         raise UserError(f"signaux.errors.bad_{kind}", value=raw)
     if typed.isdigit() and 1 <= int(typed) <= len(codes):
@@ -269,6 +268,28 @@ def choice(kind: str, raw: str, labels: Mapping[str, str], allowed: Iterable[str
         found = _horizon(typed)
         if found:
             return found
+    table = _choice_table(kind, codes, labels)
+    if typed in table:
+        return table[typed]
+    starts = {code for name, code in table.items() if len(typed) >= 2 and name.startswith(typed)}
+    if len(starts) == 1:
+        return starts.pop()
+    raise UserError(f"signaux.errors.bad_{kind}", value=raw)
+
+
+def _names_exactly(kind: str, raw: str, labels: Mapping[str, str], allowed: Iterable[str] | None) -> bool:
+    """Whether `raw` is a whole code, label or alias of the vocabulary (not a start)."""
+    codes = tuple(allowed) if allowed is not None else _VOCAB[kind]
+    return _typed(raw) in _choice_table(kind, codes, labels)
+
+
+def _typed(raw: str) -> str:
+    typed = fold(raw).strip().strip(".«»\"' ").replace("-", " ").replace("_", " ")
+    return re.sub(r"\s+", " ", typed)
+
+
+def _choice_table(kind: str, codes: Sequence[str], labels: Mapping[str, str]) -> dict[str, str]:
+    """Every way of naming a code in full: the code, its label, its aliases."""
     table: dict[str, str] = {}
     for code in codes:
         table[code.replace("_", " ")] = code
@@ -277,12 +298,7 @@ def choice(kind: str, raw: str, labels: Mapping[str, str], allowed: Iterable[str
     for alias, code in _ALIASES.get(kind, {}).items():
         if code in codes:
             table.setdefault(alias, code)
-    if typed in table:
-        return table[typed]
-    starts = {code for name, code in table.items() if len(typed) >= 2 and name.startswith(typed)}
-    if len(starts) == 1:
-        return starts.pop()
-    raise UserError(f"signaux.errors.bad_{kind}", value=raw)
+    return table
 
 
 def _norm(label: str) -> str:
@@ -372,11 +388,16 @@ def parse_query(
     categories: Iterable[str],
     territories: Iterable[str],
 ) -> Query:
-    """`[mots] [categorie:…] [nature:…] [territoire:…] [depuis:…] [statut:…] [semaine]`."""
+    """`[mots] [categorie:…] [nature:…] [territoire:…] [depuis:…] [statut:…] [semaine]`.
+    A filter's value may be several words, quoted or not: « depuis:lundi dernier »,
+    « nature:signal faible », « territoire:haute garonne sécheresse »."""
     q = Query()
+    options = list(territories)
+    category_codes = list(categories)
     words: list[str] = []
+    matches = list(_FILTER.finditer(raw))
     pos = 0
-    for m in _FILTER.finditer(raw):
+    for n, m in enumerate(matches):
         words.append(raw[pos : m.start()])
         pos = m.end()
         key = _FILTER_KEYS.get(fold(m.group(1)))
@@ -385,12 +406,22 @@ def parse_query(
             raise UserError("signaux.errors.bad_filter", name=m.group(1))
         if not value:
             raise UserError("signaux.errors.empty_filter", name=m.group(1))
+        if m.group(4) is not None:  # unquoted: the words after it may belong to it
+            end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
+            following = raw[pos:end].split()
+            taken = _value_words(
+                key, value, following, now, category_labels, nature_labels, category_codes, options
+            )
+            if taken:
+                value = " ".join([value, *following[:taken]])
+                for word in following[:taken]:
+                    pos = raw.index(word, pos) + len(word)
         if key == "category":
-            q.category = choice("category", value, category_labels, categories)
+            q.category = choice("category", value, category_labels, category_codes)
         elif key == "nature":
             q.nature = choice("nature", value, nature_labels)
         elif key == "territory":
-            q.territory = territory(value, territories)
+            q.territory = territory(value, options)
         elif key == "since":
             day = parse_date(value, now, prefer="past")
             if day is None:
@@ -416,3 +447,43 @@ def parse_query(
     if q.week and q.since is None:
         q.since = now - timedelta(days=7)
     return q
+
+
+MAX_VALUE_WORDS = 4  # « depuis:1er septembre 2025 », « nature:tendance émergente »
+
+
+def _value_words(
+    key: str,
+    value: str,
+    following: list[str],
+    now: datetime,
+    category_labels: Mapping[str, str],
+    nature_labels: Mapping[str, str],
+    categories: list[str],
+    territories: list[str],
+) -> int:
+    """How many of the words after a filter's first word are part of its value: the
+    longest run that makes one whole value (« lundi dernier », « signal faible »,
+    « tarn et garonne »); else, for a territory the first word alone does not name, the
+    shortest run that does (« haute garone »). The rest are the search's words."""
+
+    def whole(text: str) -> bool:
+        if key == "since":
+            return parse_date(text, now, prefer="past") is not None
+        if key == "territory":
+            return find_territory(text, territories, whole=True) is not None
+        if key in ("category", "nature"):
+            labels = category_labels if key == "category" else nature_labels
+            allowed = categories if key == "category" else None
+            return _names_exactly(key, text, labels, allowed)
+        return False
+
+    most = min(len(following), MAX_VALUE_WORDS - 1)
+    for k in range(most, 0, -1):
+        if whole(" ".join([value, *following[:k]])):
+            return k
+    if key == "territory" and find_territory(value, territories) is None and not whole(value):
+        for k in range(1, most + 1):
+            if find_territory(" ".join([value, *following[:k]]), territories) is not None:
+                return k
+    return 0

@@ -123,6 +123,29 @@ def test_abbreviated_months_need_no_fallback(
     assert parse_datetime(text, NOW) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "past", "future"),
+    [
+        ("septembre", date(2025, 9, 1), date(2026, 9, 1)),
+        ("décembre", date(2025, 12, 1), date(2025, 12, 1)),  # the current month
+        ("mars 2024", date(2024, 3, 1), date(2024, 3, 1)),
+        ("2024", date(2024, 1, 1), date(2024, 1, 1)),
+        ("12", date(2025, 11, 12), date(2025, 12, 12)),  # the nearest 12th each way
+        ("10", date(2025, 12, 10), date(2025, 12, 10)),  # today
+        ("31", date(2025, 10, 31), date(2025, 12, 31)),  # November has none
+    ],
+)
+def test_month_year_or_day_alone(
+    text: str, past: date, future: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fallback(*args: object) -> None:
+        raise AssertionError(f"dateparser used for {text!r}")
+
+    monkeypatch.setattr("bot.dates._fallback", no_fallback)
+    assert parse_date(text, NOW, prefer="past") == past
+    assert parse_date(text, NOW, prefer="future") == future
+
+
 # --- dateparser fallback ----------------------------------------------------------
 
 
@@ -155,6 +178,10 @@ def test_relative_future() -> None:
         "10:70",
         "n'importe quoi",
         "blabla 14h",
+        "32",  # not a day, nor a year (dateparser read 1932)
+        "0",
+        "1850",
+        "mardi dernier eau",  # a date followed by other words is not a date
         "",
         "   ",
     ],

@@ -198,10 +198,40 @@ def test_query_quoted_date_and_week() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "text", "found"),
+    [
+        ("depuis:lundi dernier sécheresse", "sécheresse", {"since": "2026-11-23"}),
+        (
+            "eau depuis:1er septembre 2025 categorie:env",
+            "eau",
+            {"since": "2025-09-01", "category": "environnemental"},
+        ),
+        ("depuis:12 mars sols secs", "sols secs", {"since": "2026-03-12"}),
+        ("depuis:septembre canicule", "canicule", {"since": "2026-09-01"}),
+        ("depuis:hier canicule", "canicule", {"since": "2026-11-24"}),
+        ("nature:signal faible eau", "eau", {"nature": "signal_faible"}),
+        ("nature:wild card", "", {"nature": "wild_card"}),
+        ("territoire:haute garonne canicule", "canicule", {"territory": "Haute-Garonne (31)"}),
+        ("territoire:haute garone canicule", "canicule", {"territory": "Haute-Garonne (31)"}),
+        ("territoire:hautes pyrenees neige", "neige", {"territory": "Hautes-Pyrénées (65)"}),
+        ("territoire:34 eau potable", "eau potable", {"territory": "Hérault (34)"}),
+    ],
+)
+def test_filter_values_of_several_words(raw: str, text: str, found: dict[str, str]) -> None:
+    q = _query(raw)
+    assert q.text == text
+    for key, value in found.items():
+        got = getattr(q, key)
+        assert (got.date().isoformat() if key == "since" else got) == value
+
+
+@pytest.mark.parametrize(
     ("raw", "key"),
     [
         ("couleur:bleu", "signaux.errors.bad_filter"),
         ("depuis:bientot-peut-etre", "signaux.errors.bad_since"),
+        ("depuis:32 novembre", "signaux.errors.bad_since"),
+        ("depuis:32", "signaux.errors.bad_since"),
         ("statut:perdu", "signaux.errors.bad_status"),
         ("categorie:banane", "signaux.errors.bad_category"),
         ("page:0", "signaux.errors.bad_page"),
