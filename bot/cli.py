@@ -112,13 +112,13 @@ async def _serve(app: object) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(Path(args.dir)))
+    return asyncio.run(run_demo(Path(args.dir), args.lang))
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm))
+    return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm, lang=args.lang))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="démarrer un serveur Matrix local et le bot (démonstration)")
     demo.add_argument("--dir", default="oasis-demo", help="dossier des données de démonstration")
+    demo.add_argument("--lang", choices=["fr", "en"], default="fr")
     demo.set_defaults(func=_cmd_demo)
 
     console = sub.add_parser("console", help="discuter avec le bot de démonstration dans le terminal")
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dm", action="store_true", help="discussion privée avec le bot plutôt que le salon"
     )
     console.add_argument("--dir", default="oasis-demo")
+    console.add_argument("--lang", choices=["fr", "en"], default="fr")
     console.set_defaults(func=_cmd_console)
 
     run = sub.add_parser("run", help="faire tourner le bot sur un serveur Matrix")

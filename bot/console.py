@@ -21,12 +21,14 @@ from nio import (
 )
 
 from bot.demo import DemoState
+from bot.i18n import Translator, default_catalog
 
 
-async def run_console(data_dir: Path, who: str, *, direct: bool = False) -> int:
+async def run_console(data_dir: Path, who: str, *, direct: bool = False, lang: str = "fr") -> int:
+    tr = default_catalog().translator(lang)
     state = DemoState.load(data_dir / "demo.json")
     if state is None:
-        print("Aucune démonstration trouvée : lancez d'abord « oasis-bot demo » dans un autre terminal.")
+        print(tr.t("demo.not_found", dir=data_dir))
         return 1
     logging.getLogger("nio").setLevel(logging.CRITICAL)
     account = state.animator if who in ("animator", "animateur") else state.member
@@ -41,12 +43,12 @@ async def run_console(data_dir: Path, who: str, *, direct: bool = False) -> int:
         except Exception:
             first = None
         if not isinstance(first, SyncResponse):
-            print(f"Serveur injoignable ({config_url}) : la démonstration tourne-t-elle ?")
+            print(tr.t("demo.unreachable", url=config_url))
             return 1
         room_id = await _direct_room(client, state) if direct else state.room_id
-        print(f"Connecté en tant que {account.display_name} ({account.user_id}).")
-        print("Tapez vos messages (par exemple !aide), /quitter pour sortir.\n")
-        client.add_event_callback(_printer(client, state, room_id), RoomMessage)
+        print(tr.t("demo.connected", name=account.display_name, user_id=account.user_id))
+        print(tr.t("demo.typing_hint") + "\n")
+        client.add_event_callback(_printer(tr, client, state, room_id), RoomMessage)
         client.add_event_callback(_auto_join(client, state), InviteMemberEvent)
         syncer = asyncio.create_task(client.sync_forever(timeout=30000, since=first.next_batch))
         try:
@@ -81,11 +83,11 @@ async def _direct_room(client: AsyncClient, state: DemoState) -> str:
     return room_id
 
 
-def _printer(client: AsyncClient, state: DemoState, room_id: str) -> Any:
+def _printer(tr: Translator, client: AsyncClient, state: DemoState, room_id: str) -> Any:
     async def show(room: MatrixRoom, event: RoomMessage) -> None:
         if event.sender == client.user_id:
             return
-        where = "" if room.room_id == room_id else f"[{room.display_name or 'privé'}] "
+        where = "" if room.room_id == room_id else f"[{room.display_name or tr.t('demo.private_room')}] "
         name = room.user_name(event.sender) or event.sender
         body = getattr(event, "body", "") or event.source.get("content", {}).get("body", "")
         indent = "\n    ".join(str(body).splitlines())

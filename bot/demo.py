@@ -9,6 +9,7 @@ import logging
 import secrets
 import signal
 import urllib.error
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import quote
 
 from bot.config import parse_config
 from bot.homeserver import EmbeddedSynapse, _http_json, synapse_available
+from bot.i18n import Translator, default_catalog
 from bot.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -121,10 +123,36 @@ def demo_config(data_dir: Path, hs: EmbeddedSynapse, state: DemoState) -> dict[s
     }
 
 
-async def run_demo(data_dir: Path) -> int:
+def config_toml(values: Mapping[str, Mapping[str, Any]]) -> str:
+    """`values` (sections of strings, numbers, booleans and lists of strings) as a TOML
+    file: the demo's configuration, written beside its data for the admin commands."""
+    lines: list[str] = []
+    for section, table in values.items():
+        lines.append(f"[{section}]")
+        for key, value in table.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        # JSON's string escapes (\", \\, \n, \uXXXX) are TOML's basic-string escapes.
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+async def run_demo(data_dir: Path, lang: str = "fr") -> int:
     setup_logging("INFO")
+    tr = default_catalog().translator(lang)
     if not synapse_available():
-        print('Le serveur Matrix local (Synapse) n\'est pas installé : pip install -e ".[demo]"')
+        print(tr.t("demo.synapse_missing"))
         return 1
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
     hs = EmbeddedSynapse(data_dir / "homeserver")
@@ -137,7 +165,14 @@ async def run_demo(data_dir: Path) -> int:
         state = await asyncio.to_thread(_ensure_accounts, hs, DemoState.load(state_path))
         await asyncio.to_thread(_ensure_room, hs, state)
         state.save(state_path)
-        config = parse_config(demo_config(data_dir, hs, state))
+        values = demo_config(data_dir, hs, state)
+        config = parse_config(values)
+        # The same configuration as a file (the homeserver's port may change between
+        # runs): `import-contacts`, `export-directory`, `check-config` take it.
+        config_path = data_dir / "config.toml"
+        config_path.touch(0o600)
+        config_path.chmod(0o600)  # before it holds the bot's password
+        config_path.write_text(config_toml(values))
         app = App(config, settle_memory=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -146,37 +181,26 @@ async def run_demo(data_dir: Path) -> int:
         started = asyncio.create_task(app.started.wait())
         await asyncio.wait([runner, started], return_when=asyncio.FIRST_COMPLETED)
         if app.started.is_set():
-            _print_welcome(hs, state)
+            _print_welcome(tr, hs, state, config_path)
         await runner
     finally:
         if app is not None:
             await app.stop()
         await hs.stop()
-        print("Démonstration arrêtée.")
+        print(tr.t("demo.stopped"))
     return 0
 
 
-def _print_welcome(hs: EmbeddedSynapse, state: DemoState) -> None:
-    print(
-        f"""
-──────────────────────────────────────────────────────────────────────
- oasis-bot tourne sur un serveur Matrix local.
-
- Serveur (homeserver) : {hs.url}
- Salon                : {ROOM_NAME} ({state.room_id})
-
- Connectez-vous avec n'importe quel client Matrix (Element : « Modifier »
- le serveur d'accueil, puis l'adresse ci-dessus) :
-   membre      : {state.member.username} / {state.member.password}
-   animatrice  : {state.animator.username} / {state.animator.password}
-
- Ou sans client, dans un autre terminal :
-   oasis-bot console              (en tant que membre)
-   oasis-bot console --as animator
-   oasis-bot console --dm         (discussion privée avec le bot)
-
- Tapez !aide dans le salon. Ctrl-C arrête tout.
-──────────────────────────────────────────────────────────────────────
-""",
-        flush=True,
+def _print_welcome(tr: Translator, hs: EmbeddedSynapse, state: DemoState, config_path: Path) -> None:
+    banner = tr.t(
+        "demo.banner",
+        url=hs.url,
+        room=ROOM_NAME,
+        room_id=state.room_id,
+        member=state.member.username,
+        member_password=state.member.password,
+        animator=state.animator.username,
+        animator_password=state.animator.password,
+        config=config_path,
     )
+    print("\n" + banner, flush=True)
