@@ -123,37 +123,33 @@ def _cmd_console(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     load_features()
-    parser = argparse.ArgumentParser(
-        prog="oasis-bot", description="Bot communautaire Matrix du réseau OASIS."
-    )
+    tr = default_catalog().translator("fr")
+    parser = argparse.ArgumentParser(prog="oasis-bot", description=tr.t("cli.description"))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="démarrer un serveur Matrix local et le bot (démonstration)")
-    demo.add_argument("--dir", default="oasis-demo", help="dossier des données de démonstration")
+    demo = sub.add_parser("demo", help=tr.t("cli.demo"))
+    demo.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
     demo.add_argument("--lang", choices=["fr", "en"], default="fr")
     demo.set_defaults(func=_cmd_demo)
 
-    console = sub.add_parser("console", help="discuter avec le bot de démonstration dans le terminal")
+    console = sub.add_parser("console", help=tr.t("cli.console"))
     console.add_argument(
         "--as", dest="as_", choices=["member", "animator", "membre", "animateur"], default="member"
     )
-    console.add_argument(
-        "--dm", action="store_true", help="discussion privée avec le bot plutôt que le salon"
-    )
-    console.add_argument("--dir", default="oasis-demo")
+    console.add_argument("--dm", action="store_true", help=tr.t("cli.console_dm"))
+    console.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
     console.add_argument("--lang", choices=["fr", "en"], default="fr")
     console.set_defaults(func=_cmd_console)
 
-    run = sub.add_parser("run", help="faire tourner le bot sur un serveur Matrix")
+    run = sub.add_parser("run", help=tr.t("cli.run"))
     run.add_argument("--config", "-c", default="config.toml")
     run.set_defaults(func=_cmd_run)
 
-    check = sub.add_parser("check-config", help="vérifier un fichier de configuration")
+    check = sub.add_parser("check-config", help=tr.t("cli.check_config"))
     check.add_argument("config", nargs="?", default="config.toml")
     check.add_argument("--lang", choices=["fr", "en"], default="fr")
     check.set_defaults(func=_cmd_check)
 
-    tr = default_catalog().translator("fr")
     for extra in _cli_commands:
         # `help` may be a catalog key (features' CLI text lives in their catalogs).
         p = sub.add_parser(extra.name, help=tr.t(extra.help) if tr.has(extra.help) else extra.help)
