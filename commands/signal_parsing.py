@@ -449,7 +449,7 @@ def parse_query(
     return q
 
 
-MAX_VALUE_WORDS = 4  # « depuis:1er septembre 2025 », « nature:tendance émergente »
+MAX_VALUE_WORDS = 5  # « depuis:il y a 2 semaines », « depuis:lundi 1er septembre 2025 »
 
 
 def _value_words(

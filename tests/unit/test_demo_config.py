@@ -19,7 +19,8 @@ def _state() -> DemoState:
     def account(name: str, password: str) -> DemoAccount:
         return DemoAccount(name, password, user_id=f"@{name}:localhost")
 
-    return DemoState(account("oasis", 'p"a\\ss é\u00e9\t'), account("camille", "x"), account("dominique", "y"))
+    bot = account("oasis", 'p"a\\ss é\u00e9\t')  # quotes, backslash, accents, a tab
+    return DemoState(bot, account("camille", "x"), account("dominique", "y"))
 
 
 def test_written_config_reads_back_as_the_same_values(tmp_path: Path) -> None:

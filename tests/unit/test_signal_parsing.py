@@ -209,6 +209,7 @@ def test_query_quoted_date_and_week() -> None:
         ("depuis:12 mars sols secs", "sols secs", {"since": "2026-03-12"}),
         ("depuis:septembre canicule", "canicule", {"since": "2026-09-01"}),
         ("depuis:hier canicule", "canicule", {"since": "2026-11-24"}),
+        ("depuis:il y a 2 semaines eau", "eau", {"since": "2026-11-11"}),
         ("nature:signal faible eau", "eau", {"nature": "signal_faible"}),
         ("nature:wild card", "", {"nature": "wild_card"}),
         ("territoire:haute garonne canicule", "canicule", {"territory": "Haute-Garonne (31)"}),
