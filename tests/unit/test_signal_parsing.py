@@ -240,3 +240,27 @@ def test_filter_values_of_several_words(raw: str, text: str, found: dict[str, st
 )
 def test_query_errors(raw: str, key: str) -> None:
     assert error_key(_query, raw) == key
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_every_search_example_of_the_help_is_understood(locale: str) -> None:
+    from bot.i18n import default_catalog
+    from commands.directory_vocab import DEFAULT_TERRITORIES
+
+    tr = default_catalog().translator(locale)
+    examples = tr.list("signaux.signaux.examples")
+    assert examples
+    for example in examples:
+        raw = example.split(maxsplit=1)[1] if " " in example else ""
+        q = sp.parse_query(
+            raw,
+            NOW,
+            category_labels={c: tr.t(f"signaux.categories.{c}") for c in sp.CATEGORIES},
+            nature_labels={n: tr.t(f"signaux.natures.{n}") for n in sp.NATURES},
+            categories=sp.CATEGORIES,
+            territories=DEFAULT_TERRITORIES,
+        )
+        filters = (q.category, q.nature, q.territory, q.since)
+        # A filter's words are never left in the searched text.
+        assert ":" not in q.text and not ({"dernier", "last", "garonne"} & set(q.text.split())), example
+        assert q.text or q.week or any(f is not None for f in filters), example
