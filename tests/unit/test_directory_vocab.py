@@ -235,3 +235,18 @@ def test_bad_filters(raw: str, key: str) -> None:
     assert err.value.key == key
     if key == "annuaire.errors.bad_territory":
         assert err.value.params["value"] == "paris" and "Haute-Garonne (31)" in err.value.params["choices"]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_every_search_example_of_the_help_is_understood(locale: str) -> None:
+    from bot.i18n import default_catalog
+
+    examples = default_catalog().translator(locale).list("annuaire.examples")
+    assert examples
+    for example in examples:
+        raw = example.split(maxsplit=1)[1] if " " in example else ""
+        if raw in ("suite", "more", ""):  # the next page, the counts: no query
+            continue
+        q = parse_query(raw, CFG).query
+        assert ":" not in q.text, example
+        assert q.text or q.facets(), example
