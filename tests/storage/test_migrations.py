@@ -3,13 +3,17 @@ changed without its migration (or the reverse) fails here, not in production."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from storage.base import Base
-from storage.db import Database
+from storage.db import Database, is_up_to_date, migration_heads
 
 
 def _differences(connection: Any) -> list[Any]:
@@ -21,3 +25,66 @@ async def test_migrations_match_the_models(db: Database) -> None:
     async with db.engine.connect() as conn:
         diff = await conn.run_sync(_differences)
     assert diff == []
+
+
+async def test_a_migrated_database_is_recorded_at_exactly_the_heads(db: Database) -> None:
+    """What `migrate` checks to skip Alembic is what Alembic itself records."""
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(is_up_to_date)
+        recorded = set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+    assert (
+        recorded == migration_heads() == {"0003_search_covering_key", "0102_facet_statistics", "0201_signals"}
+    )
+
+
+async def test_a_database_behind_or_new_is_not_up_to_date(db: Database, tmp_path: Path) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '0101_directory' "
+                "WHERE version_num = '0102_facet_statistics'"
+            )
+        )
+        try:
+            assert not await conn.run_sync(is_up_to_date)
+        finally:
+            await conn.execute(
+                text(
+                    "UPDATE alembic_version SET version_num = '0102_facet_statistics' "
+                    "WHERE version_num = '0101_directory'"
+                )
+            )
+    fresh = Database(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    try:
+        async with fresh.engine.connect() as conn:
+            assert not await conn.run_sync(is_up_to_date)
+        await fresh.migrate()
+        async with fresh.engine.connect() as conn:
+            assert await conn.run_sync(is_up_to_date)
+    finally:
+        await fresh.dispose()
+
+
+def test_starting_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic stays out of a running bot's memory once its database is migrated."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from storage.db import Database\n"
+        f"db = Database({url!r})\n"
+        "async def main():\n"
+        "    await db.migrate()\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
+        )
+        return done.stdout.strip()
+
+    assert run() == "True"  # a new database: Alembic creates the schema
+    assert run() == "False"  # the same database again: nothing to do, Alembic not loaded
