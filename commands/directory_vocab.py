@@ -175,11 +175,15 @@ def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False)
             by_words = [n for n in options if _starts_words(parts, _norm(n).split())]
             if len(by_words) == 1:
                 return by_words[0]
-    # « Haute-Garone (31) »: the name without its parentheses, with or without the number.
-    forms = {
-        n: [_norm(n).replace("(", "").replace(")", ""), re.sub(r"\s*\(.*\)", "", _norm(n))] for n in options
-    }
-    return _one_slip(re.sub(r"\s+", " ", typed.replace("(", " ").replace(")", " ")).strip(), forms)
+    # « Haute-Garone (31) »: the slip is looked for in the letters; a number typed with
+    # them must be the territory's (« tarn 82 » is not guessed to be Tarn (81)).
+    letters = re.sub(r"\s+", " ", re.sub(r"[\d()]+", " ", typed)).strip()
+    hit = _one_slip(letters, {n: [re.sub(r"\s*\(.*\)", "", _norm(n))] for n in options})
+    numbers = {n.zfill(2) for n in re.findall(r"\d+", typed)}
+    if hit is None or not numbers:
+        return hit
+    own = re.search(r"\((\w{2,3})\)", hit)
+    return hit if own is not None and numbers == {own.group(1)} else None
 
 
 def _one_slip(typed: str, names: Mapping[str, Sequence[str]]) -> str | None:

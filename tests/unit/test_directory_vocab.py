@@ -115,7 +115,7 @@ def test_territories_typed_with_one_slip(typed: str, name: str) -> None:
     assert vocab.find_territory(typed, TERRITORIES, whole=True) is None
 
 
-@pytest.mark.parametrize("typed", ["gerss", "lott", "haute garonnes pyrenees"])
+@pytest.mark.parametrize("typed", ["gerss", "lott", "haute garonnes pyrenees", "tarn 82", "haute garone 34"])
 def test_short_or_far_slips_are_not_guessed(typed: str) -> None:
     assert vocab.find_territory(typed, TERRITORIES) is None
 
