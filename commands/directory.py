@@ -435,7 +435,11 @@ async def _page(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, typed
     if not page.profiles:
         if offset:
             return Reply("annuaire.suite.end", query=typed)
-        return Reply("annuaire.none", query=typed)
+        nobody = ctx.rich("annuaire.none", query=typed)
+        better = await _as_filter(ctx, cfg, query, typed)
+        if better is not None:
+            return Reply(rich=nobody + Rich("\n", "<br>") + ctx.rich("annuaire.try_kind", suggestion=better))
+        return Reply(rich=nobody)
     RECENT.put(_search_key(ctx), LastSearch(query, typed, offset + len(page.profiles), time.monotonic()))
     return Reply(
         rich=render.results(
@@ -448,6 +452,31 @@ async def _page(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, typed
             tag_filter=query.tag,
         )
     )
+
+
+async def _as_filter(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, typed: str) -> str | None:
+    """For a search that found nobody: the search to type instead when one of its words
+    names a type of structure by an alias no profile's text holds (« prefecture »,
+    « cpam »: a profile's text has the type's name, not its aliases), and that type as a
+    filter finds someone. (Territories need none: their names and numbers are words
+    of the profiles.)"""
+    if query.kind is not None:
+        return None
+    tokens = typed.split()
+    words = query.text.split()
+    for i, token in enumerate(tokens):
+        if _filter_key(token) is not None or token not in words:
+            continue
+        kind = vocab.find_kind(token, cfg.kinds, whole=True)
+        if kind is None:
+            continue
+        rest = list(words)
+        rest.remove(token)
+        as_filter = replace(query, text=" ".join(rest), kind=kind)
+        if (await ctx.repos.profiles.search(as_filter, limit=1)).profiles:
+            name = ctx.tr.t("annuaire.kind_filter")
+            return " ".join([*tokens[:i], f"{name}:{token}", *tokens[i + 1 :]])
+    return None
 
 
 async def _counts(ctx: Context, cfg: DirectoryConfig) -> Reply:

@@ -298,3 +298,20 @@ async def _found(db: Database, text: str) -> list[str]:
 @pytest.fixture(autouse=True)
 def _fresh_searches() -> None:
     d.RECENT._items.clear()
+
+
+async def test_a_word_naming_a_kind_is_offered_as_that_filter(db: Database) -> None:
+    await run(db, d.profile, "structure DDT de l'Hérault")
+    await run(db, d.profile, "type préfecture")  # Service de l'État
+    await run(db, d.profile, "territoire 34")
+    await run(db, d.profile, "competences eau")
+    await run(db, d.make_visible)
+    # « prefecture » is in no profile's words (its type's name is); as a filter it finds Alice.
+    assert await run(db, d.directory, "prefecture eau", sender=BOB) == (
+        _none("prefecture eau") + "\nPour chercher par type de structure : !annuaire type:prefecture eau"
+    )
+    assert "Alice Martin" in await run(db, d.directory, "type:prefecture eau", sender=BOB)
+    assert "Alice Martin" in await run(db, d.directory, "eau 34", sender=BOB)  # territories are words
+    # Nothing to offer when the filter would find nobody either, or a type is already given.
+    assert await run(db, d.directory, "prefecture mer", sender=BOB) == _none("prefecture mer")
+    assert await run(db, d.directory, "prefecture type:caf", sender=BOB) == _none("prefecture type:caf")
