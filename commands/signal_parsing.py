@@ -189,8 +189,8 @@ def parse_one_line(text: str) -> Draft:
             raise UserError("signaux.errors.too_many_fields", n=len(parts))
         parts += [""] * (4 - len(parts))
         title, link, observation, why = parts
-        if link and not _looks_like_url(link) and _looks_like_url(observation):
-            raise UserError("signaux.errors.link_second")
+        if link and not _looks_like_url(link) and (_looks_like_url(observation) or _looks_like_url(title)):
+            raise UserError("signaux.errors.link_second")  # « lien | titre | … », « titre | obs | lien »
         if link and not _looks_like_url(link):
             raise UserError("signaux.errors.url", value=link[:80])
     else:

@@ -61,6 +61,7 @@ def test_www_gets_https_and_empty_link_is_allowed() -> None:
         ("Titre | ftp://a.fr/x | vu", "signaux.errors.url"),
         ("Titre | pas un lien | vu", "signaux.errors.url"),
         ("Titre | vu sur place | https://a.fr", "signaux.errors.link_second"),
+        ("https://a.fr/x | Les assureurs partent | vu", "signaux.errors.link_second"),
         ("a | b | c | d | e", "signaux.errors.too_many_fields"),
         ("ab | https://a.fr | vu", "signaux.errors.title_short"),
         ("T" * 201 + " | https://a.fr | vu", "signaux.errors.title_long"),
