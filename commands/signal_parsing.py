@@ -283,6 +283,18 @@ def _names_exactly(kind: str, raw: str, labels: Mapping[str, str], allowed: Iter
     return _typed(raw) in _choice_table(kind, codes, labels)
 
 
+def vocabulary_word(
+    word: str, category_labels: Mapping[str, str], nature_labels: Mapping[str, str], categories: Iterable[str]
+) -> tuple[str, str] | None:
+    """(« category » or « nature », code) when `word` names one in full (« social »,
+    « rupture »), for offering it as a filter: neither is in a signal's searched text."""
+    if _names_exactly("category", word, category_labels, categories):
+        return "category", choice("category", word, category_labels, categories)
+    if _names_exactly("nature", word, nature_labels, None):
+        return "nature", choice("nature", word, nature_labels)
+    return None
+
+
 def _typed(raw: str) -> str:
     typed = fold(raw).strip().strip(".«»\"' ").replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", typed)

@@ -4,6 +4,7 @@ the archive with `!signaux`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -542,7 +543,13 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
     if not page.signals:
         if q.page > 1 and page.total:
             raise UserError("signaux.errors.no_such_page", page=q.page)
-        return Reply("signaux.search.none" if recherche.strip() else "signaux.search.empty")
+        if not recherche.strip():
+            return Reply("signaux.search.empty")
+        better = await _as_filter(ctx, cfg, q, flt, recherche)
+        if better is not None:
+            hint = ctx.rich("signaux.search.try_filter", suggestion=better)
+            return Reply(rich=ctx.rich("signaux.search.none") + Rich("\n", "<br>") + hint)
+        return Reply("signaux.search.none")
     head_key = "signaux.search.found" if page.complete else "signaux.search.found_many"
     if not recherche.strip():
         head_key = "signaux.search.latest"
@@ -552,6 +559,34 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
     if page.total > shown_until:
         parts.append(ctx.rich("signaux.search.more", n=page.total - shown_until, page=q.page + 1))
     return Reply(rich=lines(parts))
+
+
+async def _as_filter(
+    ctx: Context, cfg: SignalsConfig, q: sp.Query, flt: SignalFilter, typed: str
+) -> str | None:
+    """For a search that found nothing: the search to type instead when one of its words
+    names a category or a nature (« social », « rupture »: neither is in a signal's
+    searched text) and that filter finds something."""
+    tokens = typed.split()
+    words = q.text.split()
+    for i, token in enumerate(tokens):
+        if token not in words:
+            continue
+        named = sp.vocabulary_word(token, labels(ctx, "categories"), labels(ctx, "natures"), cfg.categories)
+        if named is None or getattr(flt, named[0]) is not None:  # that filter is given already
+            continue
+        rest = list(words)
+        rest.remove(token)
+        facet, code = named
+        as_filter = replace(flt, text=" ".join(rest))
+        if facet == "category":
+            as_filter = replace(as_filter, category=code)
+        else:
+            as_filter = replace(as_filter, nature=code)
+        if (await ctx.repos.signals.find(as_filter, limit=1)).signals:
+            key = ctx.tr.t(f"signaux.search.filter_names.{facet}")
+            return " ".join([*tokens[:i], f"{key}:{token}", *tokens[i + 1 :]])
+    return None
 
 
 def search_line(ctx: Context, signal: Signal) -> Rich:

@@ -192,6 +192,29 @@ async def test_search_words_filters_and_discarded(db: Database) -> None:
         assert info.value.key == "signaux.errors.discarded"
 
 
+async def test_a_word_naming_a_category_or_nature_is_offered_as_that_filter(db: Database) -> None:
+    await submit(db, "Canicule et écoles | https://a.fr/2 | classes fermées en juin", BOB)
+    async with db.unit() as repos:
+        anim = await ctx(repos, CAROL, role=Role.ANIMATOR)
+        await sg.edit(anim, sg.SignalId(1), "categorie", "social")
+        await sg.edit(anim, sg.SignalId(1), "nature", "rupture")
+        await repos.commit()
+    none = "Aucun signal ne correspond. Essayez moins de mots, ou sans filtre."
+    async with db.unit() as repos:
+        c = await ctx(repos, BOB)
+        out = render(c, await sg.search(c, "social ecoles"))
+        assert out.startswith(none)
+        assert out.endswith("Pour chercher par catégorie ou par nature : !signaux categorie:social ecoles")
+        out = render(c, await sg.search(c, "ecoles rupture"))
+        assert out.endswith("!signaux ecoles nature:rupture")
+        assert "#1 Canicule et écoles" in render(c, await sg.search(c, "categorie:social ecoles"))
+        # Nothing offered when that filter finds nothing either, or is given already.
+        out = render(c, await sg.search(c, "technologique ecoles"))
+        assert out.startswith(none) and "Pour chercher" not in out
+        out = render(c, await sg.search(c, "social categorie:legal"))
+        assert out.startswith(none) and "Pour chercher" not in out
+
+
 async def test_search_pages(db: Database) -> None:
     async with db.unit() as repos:
         c = await ctx(repos)
