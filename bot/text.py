@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 _WORD = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 
@@ -60,3 +62,32 @@ def closest(word: str, candidates: list[str], max_distance: int = 2) -> str | No
             if best is None or key < best:
                 best = key
     return best[2] if best else None
+
+
+@dataclass(frozen=True)
+class SearchedWord:
+    """A word of a search, for offering it as a filter instead (« prefecture » as
+    `type:prefecture`): the searched text without it, and the search rewritten."""
+
+    word: str
+    rest: str  # the searched words without this one
+    position: int  # in the typed search's tokens
+    tokens: tuple[str, ...]
+
+    def as_filter(self, key: str) -> str:
+        """The typed search with this word written `key:word`, in its place."""
+        return " ".join(
+            [*self.tokens[: self.position], f"{key}:{self.word}", *self.tokens[self.position + 1 :]]
+        )
+
+
+def searched_words(typed: str, text: str) -> Iterator[SearchedWord]:
+    """The tokens of the typed search `typed` that are words of its searched `text` (its
+    filters taken out), in order."""
+    tokens = tuple(typed.split())
+    searched = text.split()
+    for i, token in enumerate(tokens):
+        if token in searched:
+            rest = list(searched)
+            rest.remove(token)
+            yield SearchedWord(token, " ".join(rest), i, tokens)

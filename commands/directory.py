@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.formatting import Rich, code, lines, user_link
 from bot.parsing import split_first
 from bot.registry import MemberChange, command, on_member, personal_data
-from bot.text import fold
+from bot.text import fold, searched_words
 from commands import directory_render as render
 from commands import directory_vocab as vocab
 from commands.profile_fields import DirectoryConfig, ProfileField, directory_settings, field_named
@@ -462,20 +462,12 @@ async def _as_filter(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, 
     of the profiles.)"""
     if query.kind is not None:
         return None
-    tokens = typed.split()
-    words = query.text.split()
-    for i, token in enumerate(tokens):
-        if _filter_key(token) is not None or token not in words:
-            continue
-        kind = vocab.find_kind(token, cfg.kinds, whole=True)
+    for w in searched_words(typed, query.text):
+        kind = vocab.find_kind(w.word, cfg.kinds, whole=True)
         if kind is None:
             continue
-        rest = list(words)
-        rest.remove(token)
-        as_filter = replace(query, text=" ".join(rest), kind=kind)
-        if (await ctx.repos.profiles.search(as_filter, limit=1)).profiles:
-            name = ctx.tr.t("annuaire.kind_filter")
-            return " ".join([*tokens[:i], f"{name}:{token}", *tokens[i + 1 :]])
+        if (await ctx.repos.profiles.search(replace(query, text=w.rest, kind=kind), limit=1)).profiles:
+            return w.as_filter(ctx.tr.t("annuaire.kind_filter"))
     return None
 
 

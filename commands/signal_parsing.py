@@ -6,7 +6,7 @@ what was wrong and how to write it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -408,6 +408,19 @@ def parse_query(
     category_codes = list(categories)
     words: list[str] = []
     matches = list(_FILTER.finditer(raw))
+
+    def whole(key: str, text: str) -> bool:
+        """Whether `text` is one whole value of the filter `key` (not a start of one)."""
+        if key == "since":
+            return parse_date(text, now, prefer="past") is not None
+        if key == "territory":
+            return find_territory(text, options, whole=True) is not None
+        if key == "category":
+            return _names_exactly(key, text, category_labels, category_codes)
+        if key == "nature":
+            return _names_exactly(key, text, nature_labels, None)
+        return False
+
     pos = 0
     for n, m in enumerate(matches):
         words.append(raw[pos : m.start()])
@@ -421,9 +434,7 @@ def parse_query(
         if m.group(4) is not None:  # unquoted: the words after it may belong to it
             end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
             following = raw[pos:end].split()
-            taken = _value_words(
-                key, value, following, now, category_labels, nature_labels, category_codes, options
-            )
+            taken = _value_words(key, value, following, whole, options)
             if taken:
                 value = " ".join([value, *following[:taken]])
                 for word in following[:taken]:
@@ -465,36 +476,17 @@ MAX_VALUE_WORDS = 5  # « depuis:il y a 2 semaines », « depuis:lundi 1er septe
 
 
 def _value_words(
-    key: str,
-    value: str,
-    following: list[str],
-    now: datetime,
-    category_labels: Mapping[str, str],
-    nature_labels: Mapping[str, str],
-    categories: list[str],
-    territories: list[str],
+    key: str, value: str, following: list[str], whole: Callable[[str, str], bool], territories: list[str]
 ) -> int:
     """How many of the words after a filter's first word are part of its value: the
     longest run that makes one whole value (« lundi dernier », « signal faible »,
     « tarn et garonne »); else, for a territory the first word alone does not name, the
     shortest run that does (« haute garone »). The rest are the search's words."""
-
-    def whole(text: str) -> bool:
-        if key == "since":
-            return parse_date(text, now, prefer="past") is not None
-        if key == "territory":
-            return find_territory(text, territories, whole=True) is not None
-        if key in ("category", "nature"):
-            labels = category_labels if key == "category" else nature_labels
-            allowed = categories if key == "category" else None
-            return _names_exactly(key, text, labels, allowed)
-        return False
-
     most = min(len(following), MAX_VALUE_WORDS - 1)
     for k in range(most, 0, -1):
-        if whole(" ".join([value, *following[:k]])):
+        if whole(key, " ".join([value, *following[:k]])):
             return k
-    if key == "territory" and find_territory(value, territories) is None and not whole(value):
+    if key == "territory" and find_territory(value, territories) is None:
         for k in range(1, most + 1):
             if find_territory(" ".join([value, *following[:k]]), territories) is not None:
                 return k

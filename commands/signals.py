@@ -21,6 +21,7 @@ from bot.errors import BadArgument, UserError
 from bot.formatting import Rich, bold, bullets, code, italic, join, lines, link, user_link
 from bot.registry import Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
+from bot.text import searched_words
 from commands import signal_parsing as sp
 from commands.directory_vocab import DEFAULT_TERRITORIES
 from storage.models.signals import Signal
@@ -545,7 +546,7 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
             raise UserError("signaux.errors.no_such_page", page=q.page)
         if not recherche.strip():
             return Reply("signaux.search.empty")
-        better = await _as_filter(ctx, cfg, q, flt, recherche)
+        better = await _as_filter(ctx, cfg, flt, recherche)
         if better is not None:
             hint = ctx.rich("signaux.search.try_filter", suggestion=better)
             return Reply(rich=ctx.rich("signaux.search.none") + Rich("\n", "<br>") + hint)
@@ -561,31 +562,22 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
     return Reply(rich=lines(parts))
 
 
-async def _as_filter(
-    ctx: Context, cfg: SignalsConfig, q: sp.Query, flt: SignalFilter, typed: str
-) -> str | None:
+async def _as_filter(ctx: Context, cfg: SignalsConfig, flt: SignalFilter, typed: str) -> str | None:
     """For a search that found nothing: the search to type instead when one of its words
     names a category or a nature (« social », « rupture »: neither is in a signal's
     searched text) and that filter finds something."""
-    tokens = typed.split()
-    words = q.text.split()
-    for i, token in enumerate(tokens):
-        if token not in words:
-            continue
-        named = sp.vocabulary_word(token, labels(ctx, "categories"), labels(ctx, "natures"), cfg.categories)
+    for w in searched_words(typed, flt.text):
+        named = sp.vocabulary_word(w.word, labels(ctx, "categories"), labels(ctx, "natures"), cfg.categories)
         if named is None or getattr(flt, named[0]) is not None:  # that filter is given already
             continue
-        rest = list(words)
-        rest.remove(token)
         facet, code = named
-        as_filter = replace(flt, text=" ".join(rest))
-        if facet == "category":
-            as_filter = replace(as_filter, category=code)
-        else:
-            as_filter = replace(as_filter, nature=code)
+        as_filter = (
+            replace(flt, text=w.rest, category=code)
+            if facet == "category"
+            else replace(flt, text=w.rest, nature=code)
+        )
         if (await ctx.repos.signals.find(as_filter, limit=1)).signals:
-            key = ctx.tr.t(f"signaux.search.filter_names.{facet}")
-            return " ".join([*tokens[:i], f"{key}:{token}", *tokens[i + 1 :]])
+            return w.as_filter(ctx.tr.t(f"signaux.search.filter_names.{facet}"))
     return None
 
 
