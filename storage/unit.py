@@ -6,13 +6,16 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.repositories.annonces import AnnouncementRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.direct import DirectRoomRepository
+from storage.repositories.evenements import EventRepository
 from storage.repositories.feeds import FeedRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.profiles import ProfileRepository
+from storage.repositories.ressources import ResourceRepository
 from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.signals import SignalRepository
@@ -79,3 +82,15 @@ class Repos:
     @cached_property
     def digests(self) -> DigestRepository:
         return DigestRepository(self.session)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.session)
+
+    @cached_property
+    def announcements(self) -> AnnouncementRepository:
+        return AnnouncementRepository(self.session)
+
+    @cached_property
+    def resources(self) -> ResourceRepository:
+        return ResourceRepository(self.session)

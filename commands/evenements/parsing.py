@@ -1,0 +1,164 @@
+"""What animators type to create or change an event, read into typed values.
+
+`<quand>` goes through the project's French date grammar (`bot.dates`); what is read
+here is only the shape around it: an end time after the start (« 14:00-15:30 »,
+« de 14 h à 15 h 30 »), the fields separated by « | », a capacity (« 30 places »)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from bot.dates import parse_datetime
+from bot.errors import UserError
+from commands.evenements.service import WEBINAR
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+MAX_PLACE = 300
+MAX_URL = 2000
+MAX_CAPACITY = 100_000
+
+_CLOCK = r"(\d{1,2})\s*(?:h|:)\s*(\d{2})?(?:\s*(?::)\s*(\d{2}))?"
+# « … 14:00-15:30 », « … de 14h à 15h30 », « … 14h – 15h30 »: the end time, last.
+_RANGE = re.compile(
+    rf"(?:\bde\s+)?(?P<start>{_CLOCK})\s*(?:-|–|—|\bà\b|\ba\b|\bjusqu'?à\b|\bau\b)\s*(?P<end>{_CLOCK})\s*$",
+    re.IGNORECASE,
+)
+_CAPACITY = re.compile(r"^(?:(\d+)\s*places?|places?\s*:?\s*(\d+))$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class When:
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+def _clock(text: str) -> time | None:
+    m = re.fullmatch(_CLOCK, text.strip(), re.IGNORECASE)
+    if not m:
+        return None
+    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second)
+
+
+def parse_when(text: str, now: datetime) -> When:
+    """A start (and maybe an end) in the future, from loose French; a UserError saying
+    what was wrong otherwise (unreadable, in the past, end before start)."""
+    raw = " ".join(text.split())
+    if not raw:
+        raise UserError("evenements.errors.no_when")
+    end_clock: time | None = None
+    start_text = raw
+    m = _RANGE.search(raw)
+    if m:
+        end_clock = _clock(m.group("end"))
+        start_text = (raw[: m.start()] + " " + m.group("start")).strip()
+    start = parse_datetime(start_text, now, prefer="future")
+    if start is None or (m and end_clock is None):
+        raise UserError("evenements.errors.bad_when", value=raw)
+    start = start.replace(microsecond=0)
+    if start <= now:
+        raise UserError("evenements.errors.past", value=raw, when=start)
+    end: datetime | None = None
+    if end_clock is not None:
+        local = start.astimezone(now.tzinfo)
+        end = datetime.combine(local.date(), end_clock, tzinfo=local.tzinfo)
+        if end <= start:  # « 23h-1h »: the end is the next day
+            end += timedelta(days=1)
+        end = end.astimezone(start.tzinfo)
+    return When(start, end)
+
+
+def check_url(raw: str) -> str:
+    """A web link (https:// added to « www.… »), or a UserError with an example."""
+    url = raw.strip().strip("<>").rstrip(".,;)»")
+    if url.lower().startswith("www."):
+        url = "https://" + url
+    parts = urlsplit(url)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or "." not in (parts.hostname or "")
+        or any(c.isspace() for c in url)
+        or len(url) > MAX_URL
+    ):
+        raise UserError("evenements.errors.bad_link", value=raw.strip()[:80])
+    return url
+
+
+def check_title(raw: str) -> str:
+    title = " ".join(raw.split())
+    if len(title) < 3:
+        raise UserError("evenements.errors.no_title")
+    if len(title) > MAX_TITLE:
+        raise UserError("evenements.errors.title_long", max=MAX_TITLE, n=len(title))
+    return title
+
+
+def check_place(raw: str) -> str:
+    place = " ".join(raw.split())
+    if len(place) < 2:
+        raise UserError("evenements.errors.no_place")
+    if len(place) > MAX_PLACE:
+        raise UserError("evenements.errors.place_long", max=MAX_PLACE)
+    return place
+
+
+def check_description(raw: str) -> str:
+    text = raw.strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise UserError("evenements.errors.description_long", max=MAX_DESCRIPTION, n=len(text))
+    return text
+
+
+def parse_capacity(raw: str) -> int | None:
+    """« 30 », « 30 places », « places : 30 »; « aucune »/« illimité »/« 0 » for none."""
+    text = raw.strip().lower()
+    if text in ("", "0", "aucune", "aucun", "illimite", "illimité", "illimitees", "illimitées", "none"):
+        return None
+    m = _CAPACITY.fullmatch(text) or re.fullmatch(r"(\d+)", text)
+    if not m:
+        raise UserError("evenements.errors.bad_capacity", value=raw.strip())
+    number = int(next(g for g in m.groups() if g))
+    if not 1 <= number <= MAX_CAPACITY:
+        raise UserError("evenements.errors.bad_capacity", value=raw.strip())
+    return number
+
+
+@dataclass(frozen=True)
+class Draft:
+    kind: str
+    when: When
+    title: str
+    link: str | None
+    place: str | None
+    description: str
+    capacity: int | None
+
+
+def parse_new(kind: str, text: str, now: datetime) -> Draft:
+    """`<quand> | <titre> | <lien de connexion ou lieu> [| description] [| 30 places]`."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 3 or not all(parts[:3]):
+        raise UserError(f"evenements.errors.fields_{kind}")
+    capacity: int | None = None
+    rest = parts[3:]
+    for i, part in enumerate(rest):
+        if _CAPACITY.fullmatch(part):
+            capacity = parse_capacity(part)
+            rest.pop(i)
+            break
+    if len(rest) > 1:
+        raise UserError(f"evenements.errors.fields_{kind}")
+    when = parse_when(parts[0], now)
+    title = check_title(parts[1])
+    link = place = None
+    if kind == WEBINAR:
+        link = check_url(parts[2])
+    else:
+        place = check_place(parts[2])
+    return Draft(kind, when, title, link, place, check_description(rest[0] if rest else ""), capacity)
