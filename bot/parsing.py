@@ -139,10 +139,16 @@ def extract_command(
     return CommandText(name=fold(typed), args=after.strip(), typed_name=typed)
 
 
-def tokenize(text: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    quoted: bool  # typed between quotes: one value whatever it holds
+
+
+def tokens(text: str) -> list[Token]:
     """Split arguments on spaces, keeping "quoted", « guillemets » and “curly” groups
     whole. Apostrophes are letters in French (« l'eau »), never quotes."""
-    tokens: list[str] = []
+    out: list[Token] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -153,15 +159,20 @@ def tokenize(text: str) -> list[str]:
             close = _QUOTES[ch]
             j = text.find(close, i + 1)
             if j != -1:
-                tokens.append(text[i + 1 : j].strip())
+                out.append(Token(text[i + 1 : j].strip(), True))
                 i = j + 1
                 continue
         j = i
         while j < n and not text[j].isspace():
             j += 1
-        tokens.append(text[i:j])
+        out.append(Token(text[i:j], False))
         i = j
-    return tokens
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """`tokens`' texts."""
+    return [t.text for t in tokens(text)]
 
 
 def split_pipes(text: str) -> list[str]:

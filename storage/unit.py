@@ -19,6 +19,7 @@ from storage.repositories.ressources import ResourceRepository
 from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.signals import SignalRepository
+from storage.repositories.sondages import SurveyRepository
 from storage.repositories.state import BotStateRepository
 from storage.repositories.welcome import WelcomeRepository
 
@@ -94,3 +95,7 @@ class Repos:
     @cached_property
     def resources(self) -> ResourceRepository:
         return ResourceRepository(self.session)
+
+    @cached_property
+    def sondages(self) -> SurveyRepository:
+        return SurveyRepository(self.session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, JSONType, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class MemberSettings(Base):
     __tablename__ = "member_settings"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     language: Mapped[str | None] = mapped_column(String(8))
+    # False: no reminder the bot sends on its own (surveys, events): `!rappels non`.
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -1,0 +1,1 @@
+"""Surveys (sondages) on native Matrix polls, and the recurring pulse."""
