@@ -196,14 +196,14 @@ class Translator:
         return out
 
     def value(self, value: Any, spec: str = "", conversion: str | None = None) -> Rich:
-        from bot import dates  # dates uses the translator for names; import late
+        from bot import dates_format  # it uses the translator for names; import late
 
         if isinstance(value, Rich):
             return value
         if isinstance(value, datetime):
-            return Rich.text(dates.format_datetime(value, self, spec or "datetime"))
+            return Rich.text(dates_format.format_datetime(value, self, spec or "datetime"))
         if isinstance(value, date):
-            return Rich.text(dates.format_date(value, self, spec or "date"))
+            return Rich.text(dates_format.format_date(value, self, spec or "date"))
         if isinstance(value, bool):
             return Rich.text(self.t("common.yes" if value else "common.no"))
         if isinstance(value, int | float) and not spec:

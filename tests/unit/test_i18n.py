@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import dates
+from bot import dates_format
 from bot.features import load_features
 from bot.formatting import Rich, bold
 from bot.i18n import (
@@ -376,7 +376,7 @@ def test_date_and_time_styles(fr: Translator) -> None:
     assert fr.render("{d:short}", {"d": moment}).plain == "15/12/2020"
     assert fr.render("{d:iso}", {"d": date(2020, 12, 15)}).plain == "2020-12-15"
     assert fr.render("{d:day_month}", {"d": date(2020, 12, 1)}).plain == "1er décembre"
-    assert dates.format_time(time(9, 0), fr) == "9 h"
+    assert dates_format.format_time(time(9, 0), fr) == "9 h"
 
 
 def test_dates_inside_messages_are_plain_text(fr: Translator) -> None:
