@@ -230,18 +230,31 @@ class Context:
         await self.send_event("m.reaction", reaction_content(event_id, key), room_id=room_id)
 
     async def send_file(
-        self, to_user: str, data: bytes, name: str, mimetype: str, caption: Reply | None = None
+        self,
+        to_user: str | None,
+        data: bytes,
+        name: str,
+        mimetype: str,
+        caption: Reply | None = None,
+        *,
+        room_id: str | None = None,
+        dedup_key: str | None = None,
+        tag: str | None = None,
     ) -> None:
-        """A file in someone's direct chat (e.g. their data export)."""
+        """A file in someone's direct chat (e.g. their data export), or with `to_user`
+        None in a room (this one by default: e.g. an event's .ics)."""
         if caption is not None:
-            await self.send(caption, to_user=to_user)
+            await self.send(caption, to_user=to_user, room_id=room_id)
         await self.repos.outbox.enqueue(
             event_type="m.room.message",
             content={"msgtype": "m.file", "body": name, "m.mentions": {}},
+            room_id=None if to_user else (room_id or self.room_id),
             dm_user=to_user,
             attachment=data,
             attachment_name=name,
             attachment_mime=mimetype,
+            dedup_key=dedup_key,
+            tag=tag,
         )
 
     def reply_parts(self, result: Any) -> Sequence[Reply]:

@@ -97,6 +97,19 @@ class EventRepository(Repository):
             events = [e for e in events if room_id in (e.rooms or [])]
         return events[:limit] if limit is not None else events
 
+    async def latest_started(self, now: datetime, *, room_id: str | None = None) -> Event | None:
+        """The scheduled event that started last (its recording comes after it)."""
+        events = await self.session.scalars(
+            select(Event)
+            .where(Event.status == SCHEDULED, Event.starts_at <= now)
+            .order_by(Event.starts_at.desc())
+            .limit(50)
+        )
+        for event in events:
+            if room_id is None or room_id in (event.rooms or []):
+                return event
+        return None
+
     async def cancel(self, event: Event, reason: str | None) -> None:
         event.status = CANCELLED
         event.cancel_reason = reason
