@@ -1,7 +1,8 @@
 """Events against the real Synapse, on one bot and three accounts: a webinar announced
 with its .ics (downloaded and read back), sign-ups by ✅ and by command with a waiting
 list, reminders seconds apart with a restart between them (each posted once, mentioning
-only who signed up), a seat freed and given to the first in line, a cancellation notice."""
+only who signed up), a seat freed and given to the first in line, a cancellation notice,
+the recording attached and found by `!ressources`."""
 
 from __future__ import annotations
 
@@ -100,3 +101,14 @@ async def test_webinar_sign_ups_reminders_across_a_restart_and_cancellation(
     notice = await carol.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="annulé")
     assert "salle indisponible" in nb(notice.body)
     assert notice.content["m.mentions"] == {"user_ids": [carol.user_id]}
+
+    # The recording of the first webinar: those signed up are told once; !ressources finds it.
+    mark = bob.mark()
+    await alice.send(room, f"!webinaire captation {number} https://video.exemple.fr/e2e")
+    told = await bob.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="captation")
+    assert "est en ligne" in nb(told.body) and told.content["m.mentions"] == {"user_ids": [bob.user_id]}
+    mark = bob.mark()
+    await bob.send(room, "!ressources essai de bout type:captation")
+    found = await bob.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="trouvée")
+    assert "Captation — Essai de bout en bout" in nb(found.body)
+    assert "https://video.exemple.fr/e2e" in found.content["formatted_body"]
