@@ -474,19 +474,19 @@ async def withdraw_by_reaction(ctx: Context, redaction: Redaction) -> None:
 
 # --- !agenda ---------------------------------------------------------------------------------------------
 async def agenda_reply(ctx: Context, kind: str | None = None) -> Reply:
-    events = await ctx.repos.events.upcoming(ctx.now())
-    if kind is not None:
-        events = [e for e in events if e.kind == kind]
-    if not events:
+    shown = await ctx.repos.events.upcoming(ctx.now(), kind=kind, limit=AGENDA_LIMIT)
+    if not shown:
         return Reply("evenements.agenda.empty")
-    shown = events[:AGENDA_LIMIT]
+    total = len(shown)
+    if total == AGENDA_LIMIT:
+        total = await ctx.repos.events.count_upcoming(ctx.now(), kind=kind)
     ids = [e.id for e in shown]
     counts = await ctx.repos.events.counts(ids)
     mine = await ctx.repos.events.statuses_of(ctx.sender, ids)
-    parts: list[Rich] = [ctx.rich("evenements.agenda.head", n=len(events))]
+    parts: list[Rich] = [ctx.rich("evenements.agenda.head", n=total)]
     parts.append(bullets(agenda_line(ctx.tr, e, counts.get(e.id, Counts()), mine.get(e.id)) for e in shown))
-    if len(events) > len(shown):
-        parts.append(ctx.rich("evenements.agenda.more", n=len(events) - len(shown)))
+    if total > len(shown):
+        parts.append(ctx.rich("evenements.agenda.more", n=total - len(shown)))
     parts.append(ctx.rich("evenements.agenda.foot", command=code(f"{ctx.prefix}agenda ics")))
     return Reply(rich=lines(parts))
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from bot.config import Section, config_section, room_ids
-from commands.evenements.service import parse_delay
+from bot.dates import Delay
 
 
 @config_section("evenements")
@@ -19,40 +18,22 @@ class EventsConfig(Section):
     # Reminders, as delays before the start: « 7j », « 1j », « 1h », « 30min », « 30s ».
     # Those more than a day ahead are a notice in the room; closer ones mention the
     # people who signed up (never the whole room). Empty: no reminder.
-    rappels: list[str] = Field(default_factory=lambda: ["7j", "1j", "1h"])
+    rappels: list[Delay] = Field(
+        default_factory=lambda: [timedelta(days=7), timedelta(days=1), timedelta(hours=1)]
+    )
     # How long an event lasts in calendars when no end was given (« 1h », « 1h30 »).
-    default_duration: str = "1h"
+    default_duration: Delay = timedelta(hours=1)
 
     @field_validator("rooms")
     @classmethod
     def _rooms(cls, v: list[str]) -> list[str]:
         return room_ids(v)
 
-    @field_validator("rappels")
-    @classmethod
-    def _reminders(cls, v: list[str]) -> list[str]:
-        for raw in v:
-            if parse_delay(raw) is None:
-                raise PydanticCustomError(
-                    "literal_error", "bad delay {value}", {"value": raw, "expected": "7j, 1j, 1h, 30min, 30s"}
-                )
-        return v
-
-    @field_validator("default_duration")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        if parse_delay(v) is None:
-            raise PydanticCustomError(
-                "literal_error", "bad duration {value}", {"value": v, "expected": "1h, 1h30"}
-            )
-        return v
-
     @property
     def offsets(self) -> list[timedelta]:
         """The reminder delays, longest first, each once."""
-        found = {d for d in (parse_delay(r) for r in self.rappels) if d is not None}
-        return sorted(found, reverse=True)
+        return sorted(set(self.rappels), reverse=True)
 
     @property
     def duration(self) -> timedelta:
-        return parse_delay(self.default_duration) or timedelta(hours=1)
+        return self.default_duration

@@ -1,17 +1,17 @@
 """What animators type to create or change an event, read into typed values.
 
-`<quand>` goes through the project's French date grammar (`bot.dates`); what is read
-here is only the shape around it: an end time after the start (« 14:00-15:30 »,
-« de 14 h à 15 h 30 »), the fields separated by « | », a capacity (« 30 places »)."""
+`<quand>` goes through the project's French date grammar (`bot.dates.parse_when`:
+moments, ranges, « dans 10 minutes », summer time); what is read here is the shape
+around it: the fields separated by « | », a capacity (« 30 places »)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from bot.dates import parse_datetime
+from bot.dates import parse_when as read_when
 from bot.errors import UserError
 from commands.evenements.service import WEBINAR
 
@@ -21,12 +21,6 @@ MAX_PLACE = 300
 MAX_URL = 2000
 MAX_CAPACITY = 100_000
 
-_CLOCK = r"(\d{1,2})\s*(?:h|:)\s*(\d{2})?(?:\s*(?::)\s*(\d{2}))?"
-# « … 14:00-15:30 », « … de 14h à 15h30 », « … 14h – 15h30 »: the end time, last.
-_RANGE = re.compile(
-    rf"(?:\bde\s+)?(?P<start>{_CLOCK})\s*(?:-|–|—|\bà\b|\ba\b|\bjusqu'?à\b|\bau\b)\s*(?P<end>{_CLOCK})\s*$",
-    re.IGNORECASE,
-)
 _CAPACITY = re.compile(r"^(?:(\d+)\s*places?|places?\s*:?\s*(\d+))$", re.IGNORECASE)
 
 
@@ -36,42 +30,17 @@ class When:
     ends_at: datetime | None
 
 
-def _clock(text: str) -> time | None:
-    m = re.fullmatch(_CLOCK, text.strip(), re.IGNORECASE)
-    if not m:
-        return None
-    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return time(hour, minute, second)
-
-
 def parse_when(text: str, now: datetime) -> When:
-    """A start (and maybe an end) in the future, from loose French; a UserError saying
-    what was wrong otherwise (unreadable, in the past, end before start)."""
-    raw = " ".join(text.split())
-    if not raw:
+    """A start (and maybe an end) in the future, read by the project's date grammar; a
+    UserError saying what was wrong otherwise (unreadable, past, end before start — with
+    examples), or that the time is missing (an event starts at an hour)."""
+    if not text.strip():
         raise UserError("evenements.errors.no_when")
-    end_clock: time | None = None
-    start_text = raw
-    m = _RANGE.search(raw)
-    if m:
-        end_clock = _clock(m.group("end"))
-        start_text = (raw[: m.start()] + " " + m.group("start")).strip()
-    start = parse_datetime(start_text, now, prefer="future")
-    if start is None or (m and end_clock is None):
-        raise UserError("evenements.errors.bad_when", value=raw)
-    start = start.replace(microsecond=0)
-    if start <= now:
-        raise UserError("evenements.errors.past", value=raw, when=start)
-    end: datetime | None = None
-    if end_clock is not None:
-        local = start.astimezone(now.tzinfo)
-        end = datetime.combine(local.date(), end_clock, tzinfo=local.tzinfo)
-        if end <= start:  # « 23h-1h »: the end is the next day
-            end += timedelta(days=1)
-        end = end.astimezone(start.tzinfo)
-    return When(start, end)
+    when = read_when(text, now)
+    if not when.has_time:
+        raise UserError("evenements.errors.no_time", value=" ".join(text.split()))
+    start = when.start.replace(microsecond=0)
+    return When(start, when.end.replace(microsecond=0) if when.end else None)
 
 
 def check_url(raw: str) -> str:

@@ -5,57 +5,22 @@ ahead, often across the turn of the year)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
+from bot.dates_format import format_delay, format_when
 from bot.formatting import Rich, bold, code, italic, join, lines, link
 from bot.i18n import Translator
 from commands.evenements.ics import CalendarEntry
-from commands.evenements.service import WEBINAR, delay_parts
+from commands.evenements.service import WEBINAR
 from storage.models.evenements import Event
 from storage.repositories.evenements import Counts
 
 SIGN_UP_KEY = "✅"
 
 
-def clock(tr: Translator, t: time) -> str:
-    """« 14 h », « 9 h 30 », and the seconds when there are some (« 11 h 10 min 30 s »)."""
-    if t.second:
-        return tr.t(
-            "evenements.time_seconds", hour=t.hour, minute=f"{t.minute:02d}", second=f"{t.second:02d}"
-        )
-    key = "date.time_hour" if t.minute == 0 else "date.time_minutes"
-    return tr.template(key, {}).format(hour=t.hour, minute=f"{t.minute:02d}")
-
-
-def day(tr: Translator, moment: datetime) -> str:
-    """« mardi 16 décembre 2026 »."""
-    d = moment.astimezone(tr.tz).date()
-    weekday = tr.list("date.weekdays")[d.weekday()]
-    month = tr.list("date.months")[d.month - 1]
-    number = tr.t("date.first_day") if d.day == 1 else str(d.day)
-    return tr.template("date.date_year", {}).format(weekday=weekday, day=number, month=month, year=d.year)
-
-
 def when_text(tr: Translator, start: datetime, end: datetime | None) -> str:
-    """« mardi 16 décembre 2026, 14 h – 15 h 30 » (the end's day too when it differs)."""
-    local = start.astimezone(tr.tz)
-    if end is None:
-        return tr.t("evenements.when_start", day=day(tr, start), start=clock(tr, local.time()))
-    local_end = end.astimezone(tr.tz)
-    if local_end.date() == local.date():
-        return tr.t(
-            "evenements.when_range",
-            day=day(tr, start),
-            start=clock(tr, local.time()),
-            end=clock(tr, local_end.time()),
-        )
-    return tr.t(
-        "evenements.when_days",
-        day=day(tr, start),
-        start=clock(tr, local.time()),
-        end_day=day(tr, end),
-        end=clock(tr, local_end.time()),
-    )
+    """« mardi 16 décembre 2026, 14 h – 15 h 30 »: in full, the year always shown."""
+    return format_when(start, end, tr)
 
 
 def kind_label(tr: Translator, event: Event, capital: bool = False) -> str:
@@ -112,22 +77,16 @@ def echo(tr: Translator, event: Event, rooms: int, here: bool) -> Rich:
 
 
 def agenda_line(tr: Translator, event: Event, counts: Counts, mine: str | None) -> Rich:
-    local = event.starts_at.astimezone(tr.tz)
     bits: list[object] = [
         bold(f"n° {event.id}")
         + " "
         + tr.rich("evenements.agenda.what", kind=kind_label(tr, event), title=event.title),
-        tr.t("evenements.agenda.when", day=day(tr, event.starts_at), start=clock(tr, local.time())),
+        when_text(tr, event.starts_at, None),
         seats(tr, event, counts),
     ]
     if mine:
         bits.append(tr.rich(f"evenements.agenda.mine_{mine}"))
     return join(bits, " · ")
-
-
-def delay_text(tr: Translator, delay: timedelta) -> str:
-    n, unit = delay_parts(delay)
-    return tr.t(f"evenements.delays.{unit}", n=n)
 
 
 def reminder(tr: Translator, event: Event, delay: timedelta, counts: Counts, prefix: str = "!") -> Rich:
@@ -138,7 +97,7 @@ def reminder(tr: Translator, event: Event, delay: timedelta, counts: Counts, pre
             kind=kind_label(tr, event),
             id=event.id,
             title=event.title,
-            delay=delay_text(tr, delay),
+            delay=format_delay(delay, tr),
             when=when_text(tr, event.starts_at, event.ends_at),
         ),
         where(tr, event),

@@ -8,13 +8,10 @@ likes: late after a downtime, twice after a restart — what it sends is the sam
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
-
-from bot.text import fold
 
 GOING, WAITING = "going", "waiting"
 WEBINAR, MEETING = "webinaire", "rencontre"
@@ -39,68 +36,6 @@ def to_promote(capacity: int | None, going: int, waiting: Sequence[T]) -> list[T
     if capacity is None:
         return list(waiting)
     return list(waiting[: max(0, capacity - going)])
-
-
-# --- reminder delays -----------------------------------------------------------------------------
-_UNITS = {
-    "s": 1,
-    "sec": 1,
-    "seconde": 1,
-    "secondes": 1,
-    "second": 1,
-    "seconds": 1,
-    "min": 60,
-    "mn": 60,
-    "m": 60,
-    "minute": 60,
-    "minutes": 60,
-    "h": 3600,
-    "heure": 3600,
-    "heures": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "j": 86400,
-    "d": 86400,
-    "jour": 86400,
-    "jours": 86400,
-    "day": 86400,
-    "days": 86400,
-    "sem": 7 * 86400,
-    "semaine": 7 * 86400,
-    "semaines": 7 * 86400,
-    "w": 7 * 86400,
-    "week": 7 * 86400,
-    "weeks": 7 * 86400,
-}
-_DELAY = re.compile(r"(\d+)\s*([a-z]+)")
-
-
-def parse_delay(text: str) -> timedelta | None:
-    """« 7j », « 1 jour », « 1h », « 30 min », « 30s », « 1h30 » → the delay; None when it
-    is not one (or is zero)."""
-    s = fold(text).strip().replace(" ", "")
-    if re.fullmatch(r"\d+h\d+", s):  # « 1h30 »
-        hours, minutes = s.split("h")
-        s = f"{hours}h{minutes}min"
-    parts = _DELAY.findall(s)
-    if not parts or "".join(n + u for n, u in parts) != s:
-        return None
-    seconds = 0
-    for number, unit in parts:
-        if unit not in _UNITS:
-            return None
-        seconds += int(number) * _UNITS[unit]
-    return timedelta(seconds=seconds) if seconds > 0 else None
-
-
-def delay_parts(delay: timedelta) -> tuple[int, str]:
-    """The delay as (count, unit) in the largest unit that divides it: (7, "days"),
-    (1, "hours"), (90, "minutes"), (30, "seconds")."""
-    seconds = int(delay.total_seconds())
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size and seconds % size == 0:
-            return seconds // size, unit
-    return seconds, "seconds"
 
 
 # --- reminder planning ----------------------------------------------------------------------------

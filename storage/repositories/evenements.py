@@ -79,12 +79,10 @@ class EventRepository(Repository):
             .execution_options(populate_existing=True)
         )
 
-    async def upcoming(
-        self, now: datetime, *, room_id: str | None = None, limit: int | None = None
-    ) -> list[Event]:
-        """Scheduled events not over yet (an event without an end is over when it starts),
-        soonest first; with `room_id`, those announced there."""
-        query = (
+    def _upcoming(self, now: datetime) -> Any:
+        """Scheduled events not over yet (an event without an end is over when it
+        starts), soonest first."""
+        return (
             select(Event)
             .where(
                 Event.status == SCHEDULED,
@@ -92,10 +90,24 @@ class EventRepository(Repository):
             )
             .order_by(Event.starts_at, Event.id)
         )
-        events = list(await self.session.scalars(query))
-        if room_id is not None:
-            events = [e for e in events if room_id in (e.rooms or [])]
+
+    async def upcoming(
+        self, now: datetime, *, room_id: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Event]:
+        """Events to come, soonest first; with `room_id`, those announced there."""
+        query = self._upcoming(now)
+        if kind is not None:
+            query = query.where(Event.kind == kind)
+        if room_id is None:
+            return list(await self.session.scalars(query.limit(limit) if limit is not None else query))
+        events = [e for e in await self.session.scalars(query) if room_id in (e.rooms or [])]
         return events[:limit] if limit is not None else events
+
+    async def count_upcoming(self, now: datetime, *, kind: str | None = None) -> int:
+        query = self._upcoming(now).order_by(None)
+        if kind is not None:
+            query = query.where(Event.kind == kind)
+        return int(await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
     async def latest_started(self, now: datetime, *, room_id: str | None = None) -> Event | None:
         """The scheduled event that started last (its recording comes after it)."""

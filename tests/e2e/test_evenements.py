@@ -2,7 +2,8 @@
 with its .ics (downloaded and read back), sign-ups by ✅ and by command with a waiting
 list, reminders seconds apart with a restart between them (each posted once, mentioning
 only who signed up), a seat freed and given to the first in line, a cancellation notice,
-the recording attached and found by `!ressources`."""
+the recording attached and found by `!ressources`; and a scheduled announcement posted
+once, a restart notwithstanding."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ async def test_webinar_sign_ups_reminders_across_a_restart_and_cancellation(
     bob: TestUser = await user("bob")
     carol: TestUser = await user("carol", auto_join_from=bot.user_id)
     room = await room_with_bot(alice, bot.user_id, bob, carol)
+
+    # A scheduled announcement, due while the webinar's reminders go on (and the restart).
+    mark = alice.mark()
+    await alice.send(room, "!annonce planifier dans 20 secondes | Annonce de bout en bout")
+    await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="planifiée")
 
     mark = alice.mark()
     await alice.send(
@@ -112,3 +118,7 @@ async def test_webinar_sign_ups_reminders_across_a_restart_and_cancellation(
     found = await bob.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="trouvée")
     assert "Captation — Essai de bout en bout" in nb(found.body)
     assert "https://video.exemple.fr/e2e" in found.content["formatted_body"]
+    announced = [
+        m for m in alice.messages(sender=bot.user_id, room_id=room) if m.body == "Annonce de bout en bout"
+    ]
+    assert len(announced) == 1 and announced[0].content["msgtype"] == "m.notice"

@@ -79,14 +79,16 @@ async def attachments(db: Database) -> list[bytes]:
     from sqlalchemy import select
 
     async with db.unit() as repos:
-        rows = await repos.session.scalars(select(OutboxMessage).where(OutboxMessage.attachment.is_not(None)))
+        rows = await repos.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.attachment.is_not(None)).order_by(OutboxMessage.id)
+        )
         return [r.attachment for r in rows if r.attachment is not None]
 
 
 async def test_create_echo_announcement_and_ics(db: Database) -> None:
     svc = services(Clock(NOW))
     refused = await run(db, svc, sub("ajouter"), "hier 14h | Titre | https://visio.fr/x", sender=ANIM)
-    assert refused.startswith("ERREUR « hier 14h », c'est mardi 1er décembre à 14 h : c'est déjà passé.")
+    assert refused.startswith("ERREUR Ce moment est déjà passé (mardi 1er décembre à 14 h).")
     unreadable = await run(db, svc, sub("ajouter"), "bientôt | Titre | https://visio.fr/x", sender=ANIM)
     assert "Exemples : « mardi prochain 14h »" in unreadable
     echo = await run(
@@ -184,7 +186,7 @@ async def test_reminders_once_each_with_mentions_and_restart(db: Database) -> No
     (ahead,) = await reminders()
     assert ahead["msgtype"] == "m.notice" and ahead["m.mentions"] == {}
     assert plain(ahead["body"]).startswith(
-        f"🗓️ Dans 7 jours : webinaire n° {n} « Rappels », mercredi 16 décembre 2026, 14 h."
+        f"🗓️ Dans 1 semaine : webinaire n° {n} « Rappels », mercredi 16 décembre 2026, 14 h."
     )
     # Down from J-1 to 30 minutes before the start: only the closest reminder, late.
     clock.now = start - timedelta(minutes=30)
