@@ -143,7 +143,7 @@ def line(ctx: Context, ann: Announcement) -> Rich:
         id=ann.id,
         when=_describe(ctx, ann, rule),
         next=format_when(following, None, ctx.tr) if following else "—",
-        rooms=len(ann.rooms),
+        rooms=ctx.t("annonces.rooms", n=len(ann.rooms)),
         posted=ann.posted_count,
         text=excerpt,
     )

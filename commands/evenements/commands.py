@@ -32,6 +32,7 @@ from commands.evenements.parsing import (
 )
 from commands.evenements.render import (
     agenda_line,
+    agree,
     announcement,
     calendar_entry,
     echo,
@@ -295,6 +296,7 @@ async def edit(ctx: Context, text: str) -> Reply:
     notice = tr.rich(
         "evenements.changed_notice",
         kind=kind_label(tr, event, capital=True),
+        e=agree(tr, event),
         id=event.id,
         title=event.title,
         field=field_word.lower(),
@@ -319,6 +321,7 @@ async def cancel(ctx: Context, text: str) -> Reply:
     notice = tr.rich(
         key,
         kind=kind_label(tr, event, capital=True),
+        e=agree(tr, event),
         id=event.id,
         title=event.title,
         when=when_text(tr, event.starts_at, event.ends_at),

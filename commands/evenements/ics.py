@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
+from bot.text import fold
+
 PRODID = "-//OASIS//oasis-bot//FR"
 MIME = "text/calendar"
 
@@ -72,7 +74,7 @@ def build_calendar(
 
 def file_name(stem: str) -> str:
     """A file name calendars and chat clients accept: letters, digits and dashes."""
-    safe = "".join(ch if ch.isalnum() else "-" for ch in stem.lower())
+    safe = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in fold(stem))
     while "--" in safe:
         safe = safe.replace("--", "-")
     return (safe.strip("-")[:60] or "evenement") + ".ics"

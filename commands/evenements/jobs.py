@@ -34,7 +34,7 @@ async def post_reminder(ctx: Context, event: Event, reminder: Reminder) -> None:
     message mentioning those signed up who did not turn reminders off."""
     tr = ctx.services.translator()
     counts = (await ctx.repos.events.counts([event.id])).get(event.id, Counts())
-    rich = reminder_text(tr, event, reminder.offset, counts, ctx.prefix)
+    rich = reminder_text(tr, event, reminder.offset, counts, ctx.now(), ctx.prefix)
     mentions: list[str] = []
     if reminder.mentions:
         going = await ctx.repos.events.attendees(event.id)

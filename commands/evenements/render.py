@@ -23,6 +23,11 @@ def when_text(tr: Translator, start: datetime, end: datetime | None) -> str:
     return format_when(start, end, tr)
 
 
+def agree(tr: Translator, event: Event) -> str:
+    """The participle's ending for the event's kind (« annulé », « annulée »)."""
+    return tr.t(f"evenements.agree.{event.kind}")
+
+
 def kind_label(tr: Translator, event: Event, capital: bool = False) -> str:
     label = tr.t(f"evenements.kinds.{event.kind}")
     return label[:1].upper() + label[1:] if capital else label
@@ -63,7 +68,11 @@ def echo(tr: Translator, event: Event, rooms: int, here: bool) -> Rich:
     """What the animator reads back: everything the bot understood."""
     parts: list[Rich] = [
         tr.rich(
-            "evenements.created", kind=kind_label(tr, event, capital=True), id=event.id, title=event.title
+            "evenements.created",
+            kind=kind_label(tr, event, capital=True),
+            id=event.id,
+            title=event.title,
+            e=agree(tr, event),
         ),
         tr.rich("evenements.understood", when=when_text(tr, event.starts_at, event.ends_at)),
         where(tr, event),
@@ -89,15 +98,30 @@ def agenda_line(tr: Translator, event: Event, counts: Counts, mine: str | None) 
     return join(bits, " · ")
 
 
-def reminder(tr: Translator, event: Event, delay: timedelta, counts: Counts, prefix: str = "!") -> Rich:
+def time_left(offset: timedelta, now: datetime, start: datetime) -> timedelta:
+    """What a reminder says is left: its delay when on time; when it goes out late (the
+    bot was down), the time really left, in its largest whole unit (« 2 jours »)."""
+    left = start - now
+    if left >= offset - timedelta(minutes=1):
+        return offset
+    for unit in (timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)):
+        if left >= unit:
+            return unit * (left // unit)
+    return max(timedelta(seconds=int(left.total_seconds())), timedelta(seconds=1))
+
+
+def reminder(
+    tr: Translator, event: Event, delay: timedelta, counts: Counts, now: datetime, prefix: str = "!"
+) -> Rich:
     key = "evenements.reminder.soon" if delay <= timedelta(days=1) else "evenements.reminder.ahead"
+    left = time_left(delay, now, event.starts_at)
     parts: list[Rich] = [
         tr.rich(
             key,
             kind=kind_label(tr, event),
             id=event.id,
             title=event.title,
-            delay=format_delay(delay, tr),
+            delay=format_delay(left, tr),
             when=when_text(tr, event.starts_at, event.ends_at),
         ),
         where(tr, event),

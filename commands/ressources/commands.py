@@ -5,6 +5,7 @@ shared index (accents, one typo, word beginnings)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.arguments import Rest
@@ -43,13 +44,21 @@ def resource_line(tr: Translator, r: Resource, prefix: str = "!") -> Rich:
     bits: list[object] = [
         ICONS.get(r.kind, "🔖") + " " + bold(title),
         kind_label(tr, r.kind),
-        tr.value(r.created_at.astimezone(tr.tz).date(), "short"),
+        tr.value(
+            r.created_at.astimezone(tr.tz).date(),
+            "day_month" if r.created_at.year == _this_year(tr) else "date",
+        ),
     ]
     if r.kind == "digest" and r.digest_id is not None:
         bits.append(code(f"{prefix}digest archives {r.title.rsplit(' ', 1)[-1]}"))
     if r.tags:
         bits.append(" ".join(f"#{t}" for t in r.tags))
-    return join(bits, " · ") + " " + code(f"n° {r.id}")
+    bits.append(code(f"n° {r.id}"))
+    return join(bits, " · ")
+
+
+def _this_year(tr: Translator) -> int:
+    return datetime.now(tr.tz).year
 
 
 # --- published digests, kept searchable ---------------------------------------------------------------------

@@ -195,7 +195,7 @@ async def test_reminders_once_each_with_mentions_and_restart(db: Database) -> No
     soon = (await reminders())[1:]
     assert len(soon) == 1 and soon[0]["msgtype"] == "m.text"
     assert plain(soon[0]["body"]).startswith(
-        f"⏰ Rappel : le webinaire n° {n} « Rappels » commence dans 1 heure"
+        f"⏰ Rappel : le webinaire n° {n} « Rappels » commence dans 30 minutes"  # late: the time really left
     )
     assert soon[0]["m.mentions"] == {"user_ids": [ALICE, BOB]}
     clock.now = start + timedelta(minutes=1)

@@ -221,3 +221,16 @@ def test_waiting_list_rules() -> None:
     assert status_for_newcomer(2, 1) == "going" and status_for_newcomer(2, 2) == "waiting"
     assert to_promote(3, 1, ["a", "b", "c"]) == ["a", "b"]
     assert to_promote(3, 3, ["a"]) == [] and to_promote(None, 9, ["a", "b"]) == ["a", "b"]
+
+
+def test_a_late_reminder_says_the_time_really_left() -> None:
+    from commands.evenements.render import time_left
+
+    start = T0 + timedelta(days=10)
+    assert time_left(timedelta(days=7), start - timedelta(days=7), start) == timedelta(days=7)
+    assert time_left(timedelta(days=7), start - timedelta(days=2, hours=5), start) == timedelta(days=2)
+    assert time_left(timedelta(days=1), start - timedelta(hours=3, minutes=20), start) == timedelta(hours=3)
+    assert time_left(timedelta(hours=1), start - timedelta(minutes=30, seconds=9), start) == timedelta(
+        minutes=30
+    )
+    assert time_left(timedelta(seconds=25), start - timedelta(seconds=24), start) == timedelta(seconds=25)
