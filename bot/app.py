@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import memory
+from bot import logs, memory
 from bot.client import LoginFailed, MatrixClient
 from bot.config import Config
 from bot.context import Services
@@ -54,11 +54,13 @@ class App:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._stopped = False
+        self._step_down = False
         self.started = asyncio.Event()  # set once serving (first sync done, jobs rebuilt)
 
     async def start(self) -> None:
         await self.db.migrate()
         await self._login()
+        logs.hide(self.client.nio.access_token)
         self.permissions = Permissions(self.config, self.client.get_state, self.served_rooms)
         self.services = Services(
             config=self.config,
@@ -141,14 +143,29 @@ class App:
         if dropped:
             log.warning("%d queued messages for %s dropped", dropped, room_id)
 
-    def request_stop(self) -> None:
+    def request_stop(self, *, step_down: bool = False) -> None:
+        """`step_down`: another process may be active already (`bot.standby`): stop at
+        once, without finishing or sending anything more."""
+        self._step_down = self._step_down or step_down
         self._stop.set()
 
     async def run(self) -> None:
         """Start, serve until asked to stop (signal or `request_stop`), stop cleanly."""
         try:
-            await self.start()
-            await self._stop.wait()
+            # A stop asked while starting (a signal, a lost lease) does not wait for the
+            # start to finish: it may be waiting for a homeserver or a database.
+            starting = asyncio.create_task(self.start(), name="start")
+            stopping = asyncio.create_task(self._stop.wait())
+            try:
+                await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if starting.done():
+                    starting.result()
+                    await stopping
+            finally:
+                for task in (starting, stopping):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         finally:
             await self.stop()
 
@@ -163,10 +180,10 @@ class App:
             if task.get_name() == "sync":
                 task.cancel()
         if hasattr(self, "dispatcher"):
-            await self.dispatcher.drain(timeout=20)
+            await self.dispatcher.drain(timeout=0 if self._step_down else 20)
         if hasattr(self, "scheduler"):
             self.scheduler.shutdown()
-        if hasattr(self, "sender"):
+        if hasattr(self, "sender") and not self._step_down:
             await self.sender.flush(timeout=5)
         for task in self._tasks:
             task.cancel()

@@ -32,6 +32,10 @@ class CliCommand:
 
 _cli_commands: list[CliCommand] = []
 
+# Another process serves this SQLite database: restarting would not help (systemd:
+# RestartPreventExitStatus=3).
+EXIT_ALREADY_RUNNING = 3
+
 
 def cli_command(
     name: str, help: str, configure: Callable[[argparse.ArgumentParser], None]
@@ -92,21 +96,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr)
         return 1
     from bot.app import App
-    from bot.logs import setup_logging
+    from bot.logs import hide, setup_logging
 
-    setup_logging(config.logging.level)
-    return asyncio.run(_serve(App(config, settle_memory=True)))
+    setup_logging(config.logging.level, config.logging.format)
+    for secret in (config.matrix.password, config.matrix.access_token):
+        hide(secret.get_secret_value() if secret else None)
+    return asyncio.run(_serve(config, lambda: App(config, settle_memory=True)))
 
 
-async def _serve(app: object) -> int:
-    from bot.app import App
+async def _serve(config: Config, make_app: Callable[[], object]) -> int:
+    """Run the app while this process is the active one (`bot.standby`)."""
+    from bot.standby import AlreadyRunning, Supervisor, lease_for
 
-    assert isinstance(app, App)
+    supervisor = Supervisor(make_app, lease_for(config.database.url))  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, app.request_stop)
-    await app.run()
-    return 0
+        loop.add_signal_handler(sig, supervisor.request_stop)
+    health = None
+    if config.monitoring.listen:
+        from bot.health import HealthServer
+
+        health = HealthServer(supervisor, config.monitoring.listen)
+        await health.start()
+    try:
+        return await supervisor.run()
+    except AlreadyRunning as exc:
+        tr = default_catalog().translator(config.bot.language)
+        print(tr.t("operations.already_running", database=exc.database, lock=exc.lock_path), file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    finally:
+        if health is not None:
+            await health.stop()
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -164,6 +164,7 @@ class DatabaseSettings(Section):
 
 class LoggingSettings(Section):
     level: str = "INFO"
+    format: Literal["text", "json"] = "text"
 
     @field_validator("level")
     @classmethod
@@ -171,6 +172,18 @@ class LoggingSettings(Section):
         if v.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise PydanticCustomError("log_level", "bad level {value}", {"value": v})
         return v.upper()
+
+
+class MonitoringSettings(Section):
+    # `host:port` of the local HTTP endpoint (/healthz, /metrics); empty: none.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        if v and not re.match(r"^(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$", v):
+            raise PydanticCustomError("listen", "not host:port: {value}", {"value": v})
+        return v
 
 
 class Config(BaseModel):
@@ -181,6 +194,7 @@ class Config(BaseModel):
     invites: InviteSettings = InviteSettings()
     database: DatabaseSettings = DatabaseSettings()
     logging: LoggingSettings = LoggingSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     # Feature sections, validated by their registered models.
     features: dict[str, Any] = {}
 
@@ -197,7 +211,7 @@ class Config(BaseModel):
         return self.matrix.user_id.split(":", 1)[1]
 
 
-CORE_SECTIONS = ("matrix", "bot", "invites", "database", "logging")
+CORE_SECTIONS = ("matrix", "bot", "invites", "database", "logging", "monitoring")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from bot.client import TransientError
 from bot.context import Context, Reply, Services
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
+from bot.metrics import STATS
 from bot.parsing import extract_command, message_text, split_first
 from bot.registry import Command, MemberChange, Reaction, Redaction
 from bot.roles import Role
@@ -179,6 +181,8 @@ class Dispatcher:
     async def handle(self, event: dict[str, Any]) -> None:
         event_id = event["event_id"]
         handed = False
+        ctx: Context | None = None
+        outcome, started = "ok", time.monotonic()
         try:
             async with self.db.unit() as repos:
                 # Only pending events reach here, each once per process (`submit`), so
@@ -189,14 +193,17 @@ class Dispatcher:
                 if not await repos.inbox.claim(event_id):
                     log.warning("%s was already handled; this run's effects are dropped", event_id)
                     await repos.rollback()
+                    outcome = "duplicate"
                     return
                 await repos.commit()
                 if self.hand_over is not None:
                     self.hand_over(repos.outbox.created)
                     handed = True
         except UserError as err:
+            outcome = "refused"
             await self._fail(event, err, None)
         except TransientError as exc:
+            outcome = "retried"
             # The homeserver did not answer a call the handler made: nothing was
             # committed, so the event is simply handled again a little later.
             tries = self._retries.get(event_id, 0) + 1
@@ -210,11 +217,20 @@ class Dispatcher:
                 log.error("giving up on %s after %d tries (réf. %s): %s", event_id, tries, ref, exc)
                 await self._fail(event, None, ref)
         except Exception:
+            outcome = "failed"
             ref = error_reference()
             log.exception("error handling %s %s (réf. %s)", event.get("type"), event_id, ref)
             await self._fail(event, None, ref)
         finally:
             self.handled += 1
+            command = ctx.command.path if ctx is not None and ctx.command is not None else None
+            STATS.handled(
+                str(event.get("type")),
+                command,
+                outcome,
+                time.monotonic() - started,
+                int(event.get("origin_server_ts") or 0),
+            )
             if not handed:
                 self.wake_sender()
 

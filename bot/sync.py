@@ -26,6 +26,7 @@ from typing import Any
 from nio import SyncResponse
 
 from bot.client import MatrixClient, TransientError
+from bot.metrics import STATS
 from bot.permissions import Permissions
 from storage.db import Database
 
@@ -120,6 +121,7 @@ class SyncLoop:
                 # the next /sync is prepared: the two then overlap.
                 await asyncio.sleep(0)
             self.ready.set()
+            STATS.synced()
             self.synced.set()
             self.synced.clear()
 
