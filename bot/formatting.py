@@ -14,6 +14,22 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 _TAG = re.compile(r"<[^>]+>")
+# Characters user text must not carry into a message the bot shows to others: control
+# characters (a terminal escape, a NUL) and the bidirectional embeddings, overrides and
+# isolates, which would reverse the bot's own words after them (a U+202E in a name turns
+# « Partagé par » around).
+# Newlines and tabs stay; so do the plain direction marks (U+200E, U+200F).
+_UNSHOWABLE = dict.fromkeys(
+    [
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -24,8 +40,9 @@ class Rich:
 
     @staticmethod
     def text(value: object) -> Rich:
-        """User or data text: escaped for HTML, newlines kept."""
-        s = str(value)
+        """User or data text: escaped for HTML, newlines kept, control and bidirectional
+        override characters dropped."""
+        s = str(value).translate(_UNSHOWABLE)
         return Rich(s, html.escape(s, quote=False).replace("\n", "<br>"))
 
     @staticmethod
@@ -80,9 +97,9 @@ def link(url: str, label: object | None = None) -> Rich:
 def user_link(user_id: str, name: str | None = None) -> Rich:
     """A person as a matrix.to link: the body shows the same name, so clients render it as
     a pill without pinging; only `m.mentions` pings."""
-    label = name or user_id
+    label = Rich.text(name or user_id)
     href = "https://matrix.to/#/" + quote(user_id, safe="@:")
-    return Rich(label, f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>')
+    return Rich(label.plain, f'<a href="{html.escape(href, quote=True)}">{label.html}</a>')
 
 
 def join(parts: Iterable[object], sep: object = ", ") -> Rich:

@@ -202,7 +202,7 @@ async def clear(ctx: Context, profil_champ: str) -> Reply:
     field = field_named(profil_champ)
     attr = field.attr if field else ("email" if fold(profil_champ) in EMAIL_NAMES else None)
     if attr is None:
-        raise UserError("profil.errors.unknown_field", value=profil_champ, fields=render.typed_names(ctx.tr))
+        raise UserError("profil.errors.unknown_field", typed=profil_champ, fields=render.typed_names(ctx.tr))
     p = await own_profile(ctx, create=False)
     if p is None:
         return Reply("profil.own.none", fields=render.typed_names(ctx.tr))

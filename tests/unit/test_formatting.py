@@ -138,7 +138,7 @@ def test_user_link_is_a_matrix_to_pill() -> None:
 
 def test_user_link_escapes_the_name_and_quotes_the_id() -> None:
     r = user_link('@a"b<:example.org', 'Eve "<b>"')
-    assert r.html == ('<a href="https://matrix.to/#/@a%22b%3C:example.org">Eve &quot;&lt;b&gt;&quot;</a>')
+    assert r.html == ('<a href="https://matrix.to/#/@a%22b%3C:example.org">Eve "&lt;b&gt;"</a>')
     assert r.plain == 'Eve "<b>"'
 
 
@@ -224,3 +224,12 @@ def test_reaction_and_file_contents() -> None:
     assert f["url"] == "mxc://x/y"
     assert f["info"] == {"mimetype": "application/json", "size": 12}
     assert f["m.mentions"] == {}
+
+
+def test_user_text_loses_control_and_bidi_override_characters() -> None:
+    from bot.formatting import Rich
+
+    hostile = "Ali\u202ece\x00\x1b[31m\u2066x\u2069 <b>@room</b>\nsuite\u200f"
+    r = Rich.text(hostile)
+    assert r.plain == "Alice[31mx <b>@room</b>\nsuite\u200f"
+    assert r.html == "Alice[31mx &lt;b&gt;@room&lt;/b&gt;<br>suite\u200f"
