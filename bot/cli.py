@@ -4,6 +4,7 @@
     oasis-bot console [--as animator]    chat with the demo bot from the terminal
     oasis-bot run --config config.toml   serve a real homeserver
     oasis-bot check-config config.toml   validate a config, in French
+    oasis-bot backup / restore FILE      the whole database in one file, keys included
 
 Features add their own subcommands with `@cli_command` (e.g. `import-contacts`)."""
 
@@ -129,6 +130,46 @@ async def _serve(config: Config, make_app: Callable[[], object]) -> int:
             await health.stop()
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.backup import BackupError, backup
+
+    config, text = report_config(args.config)
+    if config is None:
+        print(text, file=sys.stderr)
+        return 1
+    tr = default_catalog().translator(config.bot.language)
+    output = Path(args.output or f"oasis-backup-{datetime.now():%Y%m%d-%H%M%S}.jsonl.gz")
+    try:
+        summary = asyncio.run(backup(config.database.url, output))
+    except BackupError as err:
+        print(tr.t(err.key, **err.params), file=sys.stderr)
+        return 1
+    print(tr.t("operations.backup.done", path=str(output), rows=summary.rows, tables=len(summary.tables)))
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, restore
+
+    config, text = report_config(args.config)
+    if config is None:
+        print(text, file=sys.stderr)
+        return 1
+    tr = default_catalog().translator(config.bot.language)
+    if not Path(args.file).is_file():
+        print(tr.t("operations.restore.no_file", path=args.file), file=sys.stderr)
+        return 1
+    try:
+        summary = asyncio.run(restore(config.database.url, Path(args.file), replace=args.replace))
+    except BackupError as err:
+        print(tr.t(err.key, **err.params), file=sys.stderr)
+        return 1
+    print(tr.t("operations.restore.done", rows=summary.rows, tables=len(summary.tables)))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -169,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config", nargs="?", default="config.toml")
     check.add_argument("--lang", choices=["fr", "en"], default="fr")
     check.set_defaults(func=_cmd_check)
+
+    save = sub.add_parser("backup", help=tr.t("operations.backup.help"))
+    save.add_argument("--config", "-c", default="config.toml")
+    save.add_argument("--output", "-o", help=tr.t("operations.backup.output_help"))
+    save.set_defaults(func=_cmd_backup)
+
+    load = sub.add_parser("restore", help=tr.t("operations.restore.help"))
+    load.add_argument("file", help=tr.t("operations.restore.file_help"))
+    load.add_argument("--config", "-c", default="config.toml")
+    load.add_argument("--replace", action="store_true", help=tr.t("operations.restore.replace_help"))
+    load.set_defaults(func=_cmd_restore)
 
     for extra in _cli_commands:
         # `help` may be a catalog key (features' CLI text lives in their catalogs).

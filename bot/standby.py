@@ -73,6 +73,10 @@ class Lease(Protocol):
         """Wait until this process is the active one (True), or `stop` is set (False)."""
         ...
 
+    async def try_acquire(self) -> bool:
+        """Take the lock if it is free, without waiting (for `oasis-bot restore`)."""
+        ...
+
     async def release(self) -> None: ...
 
 
@@ -99,6 +103,10 @@ class FileLock:
     async def acquire(self, stop: asyncio.Event) -> bool:
         self.take()
         return not stop.is_set()
+
+    async def try_acquire(self) -> bool:
+        self.take()
+        return True
 
     def take(self) -> None:
         """Take the lock or raise `AlreadyRunning` (no waiting: the other process is
@@ -194,6 +202,18 @@ class PostgresLease:
             self._role = "standby"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.poll)
+        return False
+
+    async def try_acquire(self) -> bool:
+        import asyncpg
+
+        self._conn = await asyncpg.connect(
+            self.dsn, timeout=CONNECT_TIMEOUT, server_settings=LOCK_SESSION_SETTINGS
+        )
+        if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
+            self._role = "active"
+            return True
+        await self._drop_connection()
         return False
 
     def _terminated(self, _conn: Any) -> None:

@@ -13,7 +13,7 @@ command never stalls syncing.
 - Rooms the bot has just joined: Synapse's timeline for them (and the back-fill) holds
   history from before the bot's join; only what follows the join is acted on (a member
   who joined before the bot is not a newcomer, an old command is not answered).
-- Outages: the loop backs off (1 s doubling to 60 s) and logs each change of state."""
+- Outages: the loop backs off (1 s doubling to 15 s) and logs each change of state."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 TOKEN_KEY = "sync.next_batch"
 TIMELINE_LIMIT = 50
 SYNC_TIMEOUT_MS = 30_000
+# A homeserver back after an outage is noticed within this many seconds (one small
+# request per try: frugal enough, and a 30 s outage does not cost another minute).
+MAX_BACKOFF = 15.0
 
 _QUIET = {
     "presence": {"not_types": ["*"]},
@@ -104,7 +107,7 @@ class SyncLoop:
                     log.warning("homeserver unreachable, retrying with backoff: %s", exc)
                     online = False
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if not online:
                 log.info("homeserver reachable again")
