@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--members", type=int, default=5)
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between a member's commands")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between a member's commands")
     parser.add_argument("--pause", type=float, default=2.0, help="seconds of load between rounds")
     args = parser.parse_args()
     result = asyncio.run(run(args))

@@ -85,6 +85,7 @@ async def test_kill_9_during_a_burst_and_a_welcome_then_restart(
         f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         tmp_path,
         accueil={"enabled": True, "batch_seconds": 1, "batch_max_seconds": 2, "dm_onboarding": False},
+        evenements={"rappels": ["20s"]},
     )
     processes.append(bot)
     bot.start()
@@ -143,6 +144,35 @@ async def test_kill_9_during_a_burst_and_a_welcome_then_restart(
         "process_resident_memory_bytes",
     ):
         assert name in metrics, name
+    # A webinar's reminder and a scheduled announcement: the process is killed the moment
+    # the first of them shows; after the restart each is posted exactly once.
+    mark = alice.mark()
+    await alice.send(room, "!webinaire ajouter dans 26 secondes | Point d'étape | https://visio.exemple.fr/x")
+    await alice.send(room, "!annonce planifier dans 7 secondes | Le point d'étape commence bientôt")
+    await alice.send(room, "!participer")
+    await alice.wait_for(
+        lambda s: (
+            s.sender == bot.user_id and (s.body.startswith("⏰ Rappel") or "commence bientôt" in s.body)
+        ),
+        since=mark,
+        timeout=30,
+    )
+    bot.kill()
+    bot.start()
+    await bot.wait_role("active")
+    await alice.wait_for(
+        lambda s: (
+            any(m.body.startswith("⏰ Rappel") for m in alice.messages(sender=bot.user_id, since=mark))
+            and any("commence bientôt" in m.body for m in alice.messages(sender=bot.user_id, since=mark))
+        ),
+        since=mark,
+        timeout=30,
+    )
+    await asyncio.sleep(2)
+    scheduled = [m.body for m in alice.messages(sender=bot.user_id, since=mark)]
+    assert sum(b.startswith("⏰ Rappel") for b in scheduled) == 1, scheduled
+    assert sum("commence bientôt" in b for b in scheduled) == 1, scheduled
+
     welcomed = Counter(
         u
         for s in alice.messages(sender=bot.user_id)
