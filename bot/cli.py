@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.config import Config, ConfigError, ConfigProblem, load_config
 from bot.features import load_features
 from bot.i18n import default_catalog
@@ -100,8 +102,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import hide, setup_logging
 
     setup_logging(config.logging.level, config.logging.format)
-    for secret in (config.matrix.password, config.matrix.access_token):
-        hide(secret.get_secret_value() if secret else None)
+    for value in config.matrix.__dict__.values():  # password, token, key: every secret
+        if isinstance(value, SecretStr):
+            hide(value.get_secret_value())
     return asyncio.run(_serve(config, lambda: App(config, settle_memory=True)))
 
 

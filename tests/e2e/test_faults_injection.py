@@ -1,4 +1,5 @@
-"""Hostile input in every field the bot later shows to others, against the real Synapse:
+"""Hostile input in every field the bot later shows to others (names, profiles, signals,
+comments, resources, events), against the real Synapse:
 HTML, Markdown, @room, very long text, control characters, right-to-left overrides. What
 others read must be inert: escaped HTML, no ping, no reversed text, within the
 homeserver's size limit. And the bot's log at INFO holds no secret and no message text."""
@@ -92,6 +93,16 @@ async def test_hostile_fields_reach_others_inert(
     await say(mallory, f"!signal commenter 1 {EVIL}")
     await say(mallory, f"!annuaire {LONG}")
 
+    await say(
+        mallory, f"!ressource ajouter <b>Outil</b> @room {RLO}x | https://exemple.fr/r | {EVIL} | outil"
+    )
+    # An animator pasting hostile text into an event (the owner: the room's creator).
+    await say(
+        owner,
+        f"!webinaire ajouter demain 14h | <i>Webinaire</i> @room {RLO} | https://visio.exemple.fr/w | {EVIL}",
+    )
+    await say(mallory, "!participer 1")
+
     # Others look at all of it.
     shown_profile = await say(owner, f"!profil {mallory.user_id}")
     await say(owner, "!annuaire")
@@ -99,6 +110,10 @@ async def test_hostile_fields_reach_others_inert(
     shown_signal = await say(owner, "!signal 1")
     await say(owner, "!signaux")
     await say(owner, "!digest apercu")
+    await say(owner, "!ressources outil")
+    await say(owner, "!ressource 1")
+    agenda = await say(mallory, "!agenda")
+    await say(mallory, "!webinaire")
 
     seen = owner.messages(sender=bot.user_id, since=mark)
     problems = {m.body[:80]: inert(m) for m in seen if inert(m)}
@@ -107,7 +122,8 @@ async def test_hostile_fields_reach_others_inert(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown_profile.content["formatted_body"]
     assert "@room" in shown_profile.body and "**gras**" in shown_profile.body
     assert "&lt;b&gt;Titre&lt;/b&gt;" in shown_signal.content["formatted_body"]
-    # Nobody was pinged by any of it: every mention list names only who the bot meant.
+    assert "&lt;i&gt;Webinaire&lt;/i&gt;" in agenda.content["formatted_body"]
+    # Nobody was pinged by any of it.
     assert all(not (m.content["m.mentions"].get("user_ids")) for m in seen)
 
     # The log at INFO: no password, no access token, no text anyone typed.
