@@ -24,6 +24,7 @@ from tests.support.matrix import Seen, TestUser, replies_to, room_with_bot
 from tests.support.process import BotProcess
 
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = pytest.mark.slow
 
 
 async def limit_sending(

@@ -30,6 +30,7 @@ from tests.support.process import BotProcess
 from tests.support.proxy import TcpProxy
 
 OUTAGE = 30.0
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
