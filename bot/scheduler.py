@@ -7,6 +7,7 @@ unit of work and queue messages."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -69,6 +70,12 @@ class Scheduler:
     def __init__(self, jobs: JobContext) -> None:
         self.jobs = jobs
         self._scheduler = AsyncIOScheduler(timezone=jobs.services.tz)
+        # A job that sets its own next run while it runs (the welcome batches, the
+        # reminders): APScheduler would skip a run falling due before this one ends (one
+        # instance at a time) and drop a date trigger for good. So the new plan waits
+        # for the run to end, then is applied.
+        self._running: set[str] = set()
+        self._deferred: dict[str, tuple[Callable[[], None], datetime | None]] = {}
 
     @property
     def tz(self) -> Any:
@@ -89,35 +96,62 @@ class Scheduler:
         extra: dict[str, Any] = {}
         if next_run_time is not None:
             extra["next_run_time"] = next_run_time
-        self._scheduler.add_job(
-            self._run,
-            trigger,
-            id=job_id,
-            args=[job_id, fn],
-            kwargs=kwargs or {},
-            replace_existing=True,
-            misfire_grace_time=misfire_grace_time,
-            coalesce=True,
-            max_instances=1,
-            **extra,
-        )
+
+        def schedule() -> None:
+            self._scheduler.add_job(
+                self._run,
+                trigger,
+                id=job_id,
+                args=[job_id, fn],
+                kwargs=kwargs or {},
+                replace_existing=True,
+                misfire_grace_time=misfire_grace_time,
+                coalesce=True,
+                max_instances=1,
+                **extra,
+            )
+
+        if job_id in self._running:
+            when = next_run_time or trigger.get_next_fire_time(None, datetime.now(self.tz))
+            self._deferred[job_id] = (schedule, when)
+            return
+        schedule()
 
     def remove(self, job_id: str) -> None:
+        self._deferred.pop(job_id, None)
         if self._scheduler.get_job(job_id):
             self._scheduler.remove_job(job_id)
 
     def job_ids(self) -> list[str]:
-        return [j.id for j in self._scheduler.get_jobs()]
+        ids = [j.id for j in self._scheduler.get_jobs()]
+        return ids + [k for k in self._deferred if k not in ids]
 
     def next_run(self, job_id: str) -> datetime | None:
+        if job_id in self._deferred:
+            return self._deferred[job_id][1]
         job = self._scheduler.get_job(job_id)
         return job.next_run_time if job else None
 
     async def _run(self, job_id: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> None:
+        self._running.add(job_id)
         try:
             await fn(self.jobs, **kwargs)
         except Exception:
             log.exception("job %s failed (réf. %s)", job_id, error_reference())
+        finally:
+            # Once APScheduler counts this run as over (its own callback on the task,
+            # added before this one), not before: else the new run would be skipped too.
+            task = asyncio.current_task()
+            if task is not None:
+                task.add_done_callback(lambda _task: self._ended(job_id))
+            else:
+                self._ended(job_id)
+
+    def _ended(self, job_id: str) -> None:
+        self._running.discard(job_id)
+        deferred = self._deferred.pop(job_id, None)
+        if deferred is not None and self._scheduler.running:
+            deferred[0]()
 
     async def start(self) -> None:
         for source in _sources:
