@@ -110,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 async def _serve(config: Config, make_app: Callable[[], object]) -> int:
     """Run the app while this process is the active one (`bot.standby`)."""
-    from bot.standby import AlreadyRunning, Supervisor, lease_for
+    from bot.standby import AlreadyRunning, DatabaseRefused, Supervisor, lease_for
 
     supervisor = Supervisor(make_app, lease_for(config.database.url))  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
@@ -128,6 +128,10 @@ async def _serve(config: Config, make_app: Callable[[], object]) -> int:
         tr = default_catalog().translator(config.bot.language)
         print(tr.t("operations.already_running", database=exc.database, lock=exc.lock_path), file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    except DatabaseRefused as refused:
+        tr = default_catalog().translator(config.bot.language)
+        print(tr.t(refused.key, database=refused.database, detail=refused.detail), file=sys.stderr)
+        return 1
     finally:
         if health is not None:
             await health.stop()

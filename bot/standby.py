@@ -61,6 +61,17 @@ class AlreadyRunning(Exception):
         self.lock_path = lock_path
 
 
+class DatabaseRefused(Exception):
+    """The PostgreSQL server answers but refuses: no such database, wrong credentials.
+    Waiting would not help; the operator must fix the configuration."""
+
+    def __init__(self, key: str, database: str, detail: str) -> None:
+        super().__init__(f"{database}: {detail}")
+        self.key = key  # catalog key
+        self.database = database
+        self.detail = detail
+
+
 class Lease(Protocol):
     """Who may act on the database. `lost` is set when an active process must stop."""
 
@@ -180,6 +191,10 @@ class PostgresLease:
                 got = await asyncio.wait_for(
                     self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), CONNECT_TIMEOUT
                 )
+            except asyncpg.InvalidCatalogNameError as exc:
+                raise DatabaseRefused("operations.database_missing", self.where, str(exc)) from None
+            except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+                raise DatabaseRefused("operations.database_refused", self.where, str(exc)) from None
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 if not said_unreachable:
                     log.warning("database unreachable (%s); trying again", type(exc).__name__)

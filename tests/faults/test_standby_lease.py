@@ -188,3 +188,42 @@ def test_run_refuses_a_second_process_on_a_sqlite_database(tmp_path: Path) -> No
     assert done.returncode == 3
     assert "Un autre processus oasis-bot utilise déjà la base" in done.stderr
     assert "passez à PostgreSQL" in done.stderr
+
+
+async def test_a_missing_database_is_an_error_not_a_wait(pg_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from bot.standby import DatabaseRefused
+
+    missing = make_url(pg_url).set(database="oasis_no_such_database").render_as_string(hide_password=False)
+    with pytest.raises(DatabaseRefused) as refused:
+        await asyncio.wait_for(PostgresLease(missing, poll=0.1).acquire(asyncio.Event()), timeout=10)
+    assert refused.value.key == "operations.database_missing"
+    assert "oasis_no_such_database" in refused.value.database
+
+
+def test_run_says_in_french_that_the_database_does_not_exist(pg_url: str, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    missing = make_url(pg_url).set(database="oasis_no_such_database").render_as_string(hide_password=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            [matrix]
+            homeserver = "http://127.0.0.1:9"
+            user_id = "@oasis:localhost"
+            password = "secret"
+            [database]
+            url = "{missing}"
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "n'existe pas sur le serveur PostgreSQL" in done.stderr and "Traceback" not in done.stderr
