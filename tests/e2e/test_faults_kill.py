@@ -181,6 +181,10 @@ async def test_kill_9_during_a_burst_and_a_welcome_then_restart(
         for u in s.content["m.mentions"]["user_ids"]
     )
     assert welcomed == {bob.user_id: 1, carol.user_id: 1, dan.user_id: 1}  # each once
+    # Its log (INFO, three runs) names no secret and nothing anyone typed.
+    log_text = bot.log()
+    for never in (account.password, "!ping", "Point d'étape", "visio.exemple.fr"):
+        assert never not in log_text, never
 
 
 def digest_moment(now: datetime) -> dict[str, Any]:
