@@ -94,7 +94,7 @@ async def test_kill_9_during_a_burst_and_a_welcome_then_restart(
     alice: TestUser = await user("alice")
     bob: TestUser = await user("bob")
     room = await room_with_bot(alice, bot.user_id, bob)
-    await limit_sending(homeserver, admin, bot.user_id, per_second=20, burst=1)
+    await limit_sending(homeserver, admin, bot.user_id, per_second=5, burst=1)
 
     # Newcomers arrive just before the burst: their welcome, a scheduled post (the batch
     # job, a second later), is queued among the answers.
@@ -227,7 +227,7 @@ async def test_standby_takes_over_a_killed_active_process_mid_digest_and_mid_bur
     processes.append(second)
     first.sections["digest"] = digest
     first.write_config()
-    await limit_sending(homeserver, admin, account.user_id, per_second=20, burst=1)
+    await limit_sending(homeserver, admin, account.user_id, per_second=5, burst=1)
     mark = alice.mark()
     first.start()
     await first.wait_role("active")
