@@ -206,6 +206,9 @@ _RANGE_OPENERS = {"du": ("au",), "de": ("a",), "from": ("to", "until", "till"), 
 _RANGE_OPENERS["between"] = ("and",)
 _STRONG_SEPARATORS = ("-", "jusqu'a", "jusqu'au", "jusqua", "until", "till", "to")
 _TIMED_SEPARATORS = ("a", "au")  # only between two times: « 14h à 15h », not « demain à 10h »
+_UNTIL = ("jusqu'a", "jusqu'au", "jusqua", "until", "till")
+_DURATION = re.compile(r"(.+?)\s+(?:pendant|durant|for|duree)\s+(.+)")
+_ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 
 
 class DateError(BadArgument):
@@ -254,15 +257,19 @@ def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def prepare(text: str) -> str:
+def prepare(text: str, *, keep_commas: bool = False) -> str:
     """The folded, single-spaced phrase, or a DateError when empty or over the caps.
-    The caps are checked before anything else reads the text."""
+    The caps are checked before anything else reads the text. Commas become spaces
+    unless kept (cron lists: « 0,30 9 * * 1 »)."""
     stripped = text.strip()
     if not stripped:
         raise DateError("date.errors.empty")
     if len(stripped) > MAX_PHRASE_CHARS:
         raise DateError("date.errors.too_long", max=MAX_PHRASE_CHARS)
-    words = fold(stripped).replace("–", "-").replace("—", "-").split()
+    # A comma separates nothing we read: « mardi 16 décembre 2026, 14 h », as the bot
+    # writes it, reads back.
+    folded = fold(stripped).replace("–", "-").replace("—", "-")
+    words = (folded if keep_commas else folded.replace(",", " ")).split()
     if len(words) > MAX_PHRASE_WORDS:
         raise DateError("date.errors.too_long", max=MAX_PHRASE_CHARS)
     return " ".join(words)
@@ -515,13 +522,15 @@ def _has_time(s: str) -> bool:
 
 
 def _borrow_month(left: list[str], right: list[str]) -> list[str]:
-    """« du 16 au 18 décembre »: the start's month (and year) are the end's."""
-    if len(left) != 1 or not re.fullmatch(r"\d{1,2}(?:er)?", left[0]):
+    """« du 16 au 18 décembre », « du mardi 16 au jeudi 18 décembre »: the start's month
+    (and year) are the end's."""
+    day = left[1:] if left and left[0] in WEEKDAYS else left
+    if len(day) != 1 or not re.fullmatch(r"\d{1,2}(?:er)?", day[0]):
         return left
     for j, tok in enumerate(right):
         if tok.rstrip(".") in MONTHS:
             year = right[j + 1 : j + 2]
-            return [left[0], tok, *(year if year and _YEAR.fullmatch(year[0]) else [])]
+            return [*left, tok, *(year if year and _YEAR.fullmatch(year[0]) else [])]
     return left
 
 
@@ -543,9 +552,21 @@ def parse_when(
     tz = _zone(now)
     now = now.astimezone(tz)
     at = default_time or time(0, 0)
+    duration: timedelta | None = None
+    if allow_range and (m := _DURATION.fullmatch(s)):  # « 16/12 14h pendant 1h30 »
+        delay = _read_delay(m.group(2))
+        if delay is not None and not delay.months and timedelta(0) < delay.delta <= MAX_DELAY:
+            s, duration = m.group(1), delay.delta
     tokens = _DASH_AFTER_TIME.sub(r"\1 - ", s).split()
-    split = _range_split(tokens) if allow_range else None
-    if split is None:
+    if len(tokens) > 1 and tokens[0] in _UNTIL:  # « jusqu'à vendredi 18h »: a deadline
+        tokens = tokens[1:]
+    split = _range_split(tokens) if allow_range and duration is None else None
+    if duration is not None:
+        start, has_time = _single(" ".join(tokens), now, "future", at, fallback=False, echo=text)
+        if not has_time:
+            raise DateError("date.errors.range", value=clip(text))
+        when = When(start, (start.astimezone(UTC) + duration).astimezone(tz), True)
+    elif split is None:
         start, has_time = _single(" ".join(tokens), now, "future", at, fallback=False, echo=text)
         when = When(start, None, has_time)
     else:
@@ -595,7 +616,9 @@ def _existing(y: int, m: int, d: int) -> date:
 
 
 def _parse_day(s: str, now: datetime, prefer: Prefer, at: time | None = None) -> date | None:
-    rest = _FILLER.sub(" ", s).split()
+    rest = _FILLER.sub(" ", _ORDINAL_SUFFIX.sub(r"\1", s)).split()
+    if 2 <= len(rest) <= 3 and rest[0] in MONTHS and re.fullmatch(r"\d{1,2}", rest[1]):
+        rest = [rest[1], rest[0], *rest[2:]]  # « December 16 2026 »
     joined = " ".join(rest)
     if not joined:
         return None

@@ -38,14 +38,27 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.dates import MONTHS, NUMBER_WORDS, WEEKDAYS, DateError, clip, local_moment, parse_when, prepare
+from bot.dates import (
+    MAX_PHRASE_CHARS,
+    MAX_PHRASE_WORDS,
+    MONTHS,
+    NUMBER_WORDS,
+    WEEKDAYS,
+    DateError,
+    clip,
+    local_moment,
+    parse_when,
+    prepare,
+)
 from bot.dates import read_time as _read_time
+from bot.text import fold
 
 if TYPE_CHECKING:
     from bot.i18n import Translator
@@ -236,45 +249,56 @@ class Recurrence:
         """The first occurrence strictly after `moment` (aware), in the recurrence's zone;
         None only for a rule that never happens again (never for what `parse_recurrence`
         returns)."""
-        tz = self.zone
         if self.kind == "every":
             return self._every_after(moment)
         # Compared in UTC: two times of one zone compare by wall clock, which is wrong in
         # the hour that happens twice in autumn.
-        limit = moment.astimezone(UTC)
+        tz, limit = self.zone, moment.astimezone(UTC)
         local = moment.astimezone(tz)
-        floor = _floor_time(local)
         day = local.date() - timedelta(days=1)
         for _ in range(_SEARCH_DAYS):
             if self._matches(day):
-                found = [
-                    utc
-                    for t in self._times
-                    if day > local.date() or t >= floor
-                    if (utc := local_moment(day, t, tz).astimezone(UTC)) > limit
-                ]
-                if found:
-                    return min(found).astimezone(tz)
+                times = self._times
+                if day == local.date():  # skip the times long past (a cron's 288 a day)
+                    times = times[bisect_left(times, _floor_time(local)) :]
+                elif day < local.date():  # the eve: only its last hours may come after
+                    times = times[bisect_left(times, time(21, 0)) :]
+                if _steady(day, tz):  # wall order is time order: the first one after wins
+                    for t in times:
+                        if (utc := local_moment(day, t, tz).astimezone(UTC)) > limit:
+                            return utc.astimezone(tz)
+                else:
+                    found = [u for t in times if (u := local_moment(day, t, tz).astimezone(UTC)) > limit]
+                    if found:
+                        return min(found).astimezone(tz)
             day += timedelta(days=1)
         return None
 
     def last_at_or_before(self, moment: datetime) -> datetime | None:
         """The latest occurrence at or before `moment`, or None if there is none (before
         the start, or nothing within the search's reach)."""
-        tz = self.zone
         if self.kind == "every":
             return self._every_before(moment)
-        limit = moment.astimezone(UTC)
-        day = moment.astimezone(tz).date() + timedelta(days=1)
+        tz, limit = self.zone, moment.astimezone(UTC)
+        local = moment.astimezone(tz)
+        day = local.date() + timedelta(days=1)
         for _ in range(_SEARCH_DAYS):
             if self.start is not None and day < self.start:
                 return None
             if self._matches(day):
-                found = [
-                    utc for t in self._times if (utc := local_moment(day, t, tz).astimezone(UTC)) <= limit
-                ]
-                if found:
-                    return max(found).astimezone(tz)
+                times = self._times
+                if day == local.date():
+                    times = times[: bisect_right(times, _ceiling_time(local))]
+                elif day > local.date():  # the morrow: only its first hours may come before
+                    times = times[: bisect_right(times, time(3, 0))]
+                if _steady(day, tz):
+                    for t in reversed(times):
+                        if (utc := local_moment(day, t, tz).astimezone(UTC)) <= limit:
+                            return utc.astimezone(tz)
+                else:
+                    found = [u for t in times if (u := local_moment(day, t, tz).astimezone(UTC)) <= limit]
+                    if found:
+                        return max(found).astimezone(tz)
             day -= timedelta(days=1)
         return None
 
@@ -388,9 +412,20 @@ def _day_in_month(year: int, month: int, day: int) -> int:
 
 
 def _floor_time(local: datetime) -> time:
-    """Times of `local`'s day worth trying: from three hours before it (a wall time moved
-    by a clock change lands at most an hour away)."""
+    """Times of `local`'s day worth trying after it: from three hours before it (a wall
+    time moved by a clock change lands at most an hour away)."""
     return time(0, 0) if local.hour < 3 else time(local.hour - 3, local.minute)
+
+
+def _ceiling_time(local: datetime) -> time:
+    """Times of `local`'s day worth trying before it: up to three hours after it."""
+    return time(23, 59, 59) if local.hour > 20 else time(local.hour + 3, local.minute, local.second)
+
+
+def _steady(day: date, tz: ZoneInfo) -> bool:
+    """Whether the zone's offset is the same all day (no clock change that day)."""
+    morning = datetime.combine(day, time(0, 0), tz).utcoffset()
+    return morning == datetime.combine(day, time(23, 59, 59), tz).utcoffset()
 
 
 # --- cron -----------------------------------------------------------------------------
@@ -499,6 +534,7 @@ _PHRASES = (  # rewritten before reading: several words that make one notion
     ("every other", "every 2"),
     ("each other", "every 2"),
 )
+_ENGLISH_DAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 _EVERY_WORDS = frozenset({"chaque", "tous", "toutes", "every", "each"})
 _ADJECTIVES = {  # « quotidien » = every day
     "quotidien": "d",
@@ -589,11 +625,15 @@ def parse_recurrence(text: str, now: datetime, *, default_time: time = DEFAULT_T
     """A recurrence from a French or English phrase, or cron (« cron 0 9 * * 1 », or the
     five fields alone), read in `now`'s zone; `now` is the start when the phrase needs one
     and names none. Raises DateError (`recurrence.errors.*`) with examples."""
-    s = prepare(text)
+    s = prepare(text, keep_commas=True)
     tz = now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else ZoneInfo("Europe/Paris")
     today = now.astimezone(tz).date()
-    if s.startswith("cron ") or _RAW_CRON.fullmatch(s):
-        expr = s.removeprefix("cron ").strip()
+    if m := re.fullmatch(r"cron\s*:?\s*(.+)", s):
+        s = m.group(1)
+        if not _RAW_CRON.fullmatch(s):
+            raise DateError("recurrence.errors.cron", value=clip(text))
+    if _RAW_CRON.fullmatch(s):
+        expr = s
         try:
             _Cron.parse(expr)
         except ValueError:
@@ -625,6 +665,11 @@ def parse_recurrence(text: str, now: datetime, *, default_time: time = DEFAULT_T
     at = at or start_at
     reading = _read_words(s)
     if reading is None or not reading.recurrent:
+        first = s.split()[0] if s.split() else ""
+        if reading is not None and _weekday(first) is not None:  # « lundi 9h »: a one-off
+            word = "every" if first.removesuffix("s") in _ENGLISH_DAYS else "chaque"
+            example = clip(f"{word} {text.strip()}")
+            raise DateError("recurrence.errors.one_off", value=clip(text), example=example)
         raise DateError("recurrence.errors.unreadable", value=clip(text))
     try:
         rec = _decide(reading, at or default_time, start, today, tz.key, has_time=at is not None)
@@ -806,3 +851,33 @@ def _decide(r: _Reading, at: time, start: date | None, today: date, tz: str, *, 
 def _need(start: date | None, every: int, anchor: date) -> date | None:
     """The start is kept when typed, or when an interval counts from it."""
     return start if start is not None or every == 1 else anchor
+
+
+# Words a frequency does not end on: in « chaque mois Le réseau vous a-t-il été utile ? »,
+# « le » starts the question.
+_SMALL_WORDS = frozenset(
+    {"le", "la", "les", "l", "a", "au", "de", "du", "des", "d", "et", "the", "on", "at", "and"}
+)
+_WORD_SPAN = re.compile(r"\S+")
+
+
+def split_recurrence(
+    text: str, now: datetime, *, default_time: time = DEFAULT_TIME
+) -> tuple[Recurrence, str]:
+    """A frequency at the start of `text`, and the rest as typed: « chaque mois Le réseau
+    vous a-t-il été utile ? » → (chaque mois, « Le réseau vous a-t-il été utile ? »). The
+    longest run of leading words (at most `MAX_PHRASE_WORDS`) that reads as a frequency and
+    does not end on a small word (« le », « à »…). Raises the first words' DateError if no
+    run reads."""
+    spans = [m.span() for m in _WORD_SPAN.finditer(text[: MAX_PHRASE_CHARS * 2])][:MAX_PHRASE_WORDS]
+    first_error: DateError | None = None
+    for n in range(len(spans), 0, -1):
+        phrase = text[: spans[n - 1][1]]
+        last = fold(text[spans[n - 1][0] : spans[n - 1][1]]).replace("'", " ").split()
+        if len(phrase) > MAX_PHRASE_CHARS or (last and last[-1] in _SMALL_WORDS):
+            continue
+        try:
+            return parse_recurrence(phrase, now, default_time=default_time), text[spans[n - 1][1] :].strip()
+        except DateError as err:
+            first_error = first_error or err  # the longest attempt's: it echoes what was typed
+    raise first_error or DateError("date.errors.empty")

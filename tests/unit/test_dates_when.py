@@ -111,6 +111,15 @@ PHRASES: list[tuple[str, datetime, datetime | None, bool]] = [
     ("in 2 hours", at(2025, 12, 10, 17), None, True),
     ("from 2pm to 3:30pm", at(2025, 12, 11, 14), at(2025, 12, 11, 15, 30), True),
     ("16 December 2026 14:00", at(2026, 12, 16, 14), None, True),
+    ("December 16th 2026 2pm", at(2026, 12, 16, 14), None, True),
+    ("the 16th at 3pm", at(2025, 12, 16, 15), None, True),
+    ("16/12 14h for 2 hours", at(2025, 12, 16, 14), at(2025, 12, 16, 16), True),
+    # a duration, a deadline
+    ("16/12 14h pendant 1h30", at(2025, 12, 16, 14), at(2025, 12, 16, 15, 30), True),
+    ("jusqu'à vendredi 18h", at(2025, 12, 12, 18), None, True),
+    # what the bot writes reads back
+    ("mercredi 16 décembre 2026, 14 h – 15 h 30", at(2026, 12, 16, 14), at(2026, 12, 16, 15, 30), True),
+    ("du mardi 16 au jeudi 18 décembre 2025", at(2025, 12, 16), at(2025, 12, 19), False),
 ]
 
 
@@ -155,6 +164,7 @@ def test_our_grammar_reads_the_table_without_dateparser(monkeypatch: pytest.Monk
         ("16/12 14h-13h", "date.errors.end_before_start"),
         ("du 18 au 16 décembre", "date.errors.end_before_start"),
         ("16/12 14h - 17/12", "date.errors.range"),
+        ("16/12 pendant 2h", "date.errors.range"),  # a duration needs a start time
         ("dans 20 ans", "date.errors.delay_too_long"),
         ("x" * (MAX_PHRASE_CHARS + 1), "date.errors.too_long"),
         ("a " * (MAX_PHRASE_WORDS + 1), "date.errors.too_long"),
@@ -409,3 +419,15 @@ def test_every_date_key_exists_in_both_locales() -> None:
     english = {k for k in catalog.messages["en"] if k.startswith(("date.", "recurrence."))}
     assert french == english
     assert "date.errors.unreadable" in french
+
+
+@pytest.mark.parametrize(("text", "_start", "_end", "_has_time"), PHRASES, ids=[p[0] for p in PHRASES])
+def test_what_the_bot_writes_reads_back(
+    text: str, _start: datetime, _end: datetime | None, _has_time: bool, fr: Translator, en: Translator
+) -> None:
+    """The confirmation « mardi 16 décembre 2026, 14 h – 15 h 30 » is itself a valid
+    `<quand>`: a member may copy it to correct one part."""
+    when = parse_when(text, NOW)
+    for tr in (fr, en):
+        written = format_when(when.start, when.end, tr, has_time=when.has_time)
+        assert parse_when(written, NOW) == when, written

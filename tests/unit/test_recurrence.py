@@ -13,7 +13,7 @@ import pytest
 import bot.dates
 from bot.dates import DateError
 from bot.i18n import Catalog, Translator
-from schedules.recurrence import Recurrence, parse_recurrence
+from schedules.recurrence import Recurrence, parse_recurrence, split_recurrence
 
 PARIS = ZoneInfo("Europe/Paris")
 # Wednesday 10 December 2025, 15:00 in Paris.
@@ -229,6 +229,11 @@ TABLE: list[tuple[str, list[datetime], str]] = [
         "selon le cron « */20 14-15 10 12 * »",
     ),
     (
+        "cron 0,30 9 * * 1-5",
+        [at(2025, 12, 11, 9), at(2025, 12, 11, 9, 30), at(2025, 12, 12, 9)],
+        "selon le cron « 0,30 9 * * 1-5 »",
+    ),
+    (
         "@daily",
         [at(2025, 12, 11), at(2025, 12, 12), at(2025, 12, 13)],
         "selon le cron « 0 0 * * * »",
@@ -273,7 +278,7 @@ def test_describe_in_english(text: str, english: str, en: Translator) -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("lundi 9h", "recurrence.errors.unreadable"),  # a one-off, not a recurrence
+        ("lundi 9h", "recurrence.errors.one_off"),  # a one-off, not a recurrence
         ("n'importe quoi", "recurrence.errors.unreadable"),
         ("chaque lundi 25h", "recurrence.errors.unreadable"),
         ("chaque lundi à 9h et 14h", "recurrence.errors.unreadable"),
@@ -284,6 +289,7 @@ def test_describe_in_english(text: str, english: str, en: Translator) -> None:
         ("cron 0 9 * *", "recurrence.errors.cron"),
         ("cron 0 9 * * 8", "recurrence.errors.cron"),
         ("cron 0 0 30 2 *", "recurrence.errors.never"),
+        ("cron tous les lundis", "recurrence.errors.cron"),
         ("", "date.errors.empty"),
         ("chaque " * 30, "date.errors.too_long"),
     ],
@@ -292,6 +298,61 @@ def test_recurrence_errors(text: str, key: str) -> None:
     with pytest.raises(DateError) as caught:
         parse_recurrence(text, NOW)
     assert caught.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("text", "french"),
+    [
+        (
+            "lundi 9h",
+            "« lundi 9h » est une date, pas une fréquence : "
+            "pour chaque semaine, écrivez « chaque lundi 9h ».",
+        ),
+        (
+            "Monday 9am",
+            "« Monday 9am » est une date, pas une fréquence : "
+            "pour chaque semaine, écrivez « every Monday 9am ».",
+        ),
+    ],
+)
+def test_a_one_off_date_is_told_how_to_repeat(text: str, french: str, fr: Translator) -> None:
+    with pytest.raises(DateError) as caught:
+        parse_recurrence(text, NOW)
+    assert plain(fr.t(caught.value.key, **caught.value.params)) == french
+
+
+def test_cron_with_a_colon() -> None:
+    assert parse_recurrence("cron: 0 9 * * 1", NOW) == parse_recurrence("0 9 * * 1", NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "rest"),
+    [
+        ("chaque mois Le réseau vous a-t-il été utile ?", "chaque mois", "Le réseau vous a-t-il été utile ?"),
+        ("chaque lundi à 9h Comment allez-vous ?", "chaque lundi à 9h", "Comment allez-vous ?"),
+        ("toutes les deux semaines  Quoi de neuf ?", "toutes les deux semaines", "Quoi de neuf ?"),
+        ("chaque 1er lundi à 10h", "chaque 1er lundi à 10h", ""),
+        ("every monday 9am How useful was it?", "every monday 9am", "How useful was it?"),
+    ],
+)
+def test_split_recurrence(text: str, rule: str, rest: str) -> None:
+    rec, after = split_recurrence(text, NOW)
+    assert rec == parse_recurrence(rule, NOW)
+    assert after == rest
+
+
+def test_split_recurrence_without_one() -> None:
+    with pytest.raises(DateError) as caught:
+        split_recurrence("Bonjour chaque mois", NOW)
+    assert caught.value.key == "recurrence.errors.unreadable"
+    assert caught.value.params["value"] == "Bonjour chaque mois"
+
+
+def test_split_recurrence_reads_a_bounded_number_of_words() -> None:
+    question = "mot " * 50_000
+    rec, after = split_recurrence("chaque lundi " + question, NOW)
+    assert rec == parse_recurrence("chaque lundi", NOW)
+    assert after == question.strip()
 
 
 def test_an_error_gives_examples(fr: Translator) -> None:
