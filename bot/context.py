@@ -213,14 +213,17 @@ class Context:
         content: dict[str, Any],
         *,
         room_id: str | None = None,
+        to_user: str | None = None,
         dedup_key: str | None = None,
         tag: str | None = None,
     ) -> bool:
-        """Queue any event (a poll, a reaction…)."""
+        """Queue any event (a poll, a reaction…): to this room, another room, or
+        someone's direct chat. False when `dedup_key` was already used."""
         row = await self.repos.outbox.enqueue(
             event_type=event_type,
             content=content,
-            room_id=room_id or self.room_id,
+            room_id=None if to_user else (room_id or self.room_id),
+            dm_user=to_user,
             dedup_key=dedup_key,
             tag=tag,
         )
@@ -255,6 +258,42 @@ class Context:
             attachment_mime=mimetype,
             dedup_key=dedup_key,
             tag=tag,
+        )
+
+    async def send_image(
+        self,
+        data: bytes,
+        name: str,
+        mimetype: str,
+        *,
+        alt: str,
+        size: tuple[int, int],
+        room_id: str | None = None,
+        to_user: str | None = None,
+        reply_to: str | None = None,
+        thread_root: str | None = None,
+    ) -> None:
+        """An image (e.g. a chart) in a room or someone's direct chat. `alt` is its
+        description: what screen readers say and clients that show no image display."""
+        width, height = size
+        content: dict[str, Any] = {
+            "msgtype": "m.image",
+            "body": alt,
+            "filename": name,
+            "info": {"w": width, "h": height},
+            "m.mentions": {},
+        }
+        relation = OutgoingMessage(Rich("", ""), reply_to=reply_to, thread_root=thread_root).content()
+        if "m.relates_to" in relation:
+            content["m.relates_to"] = relation["m.relates_to"]
+        await self.repos.outbox.enqueue(
+            event_type="m.room.message",
+            content=content,
+            room_id=None if to_user else (room_id or self.room_id),
+            dm_user=to_user,
+            attachment=data,
+            attachment_name=name,
+            attachment_mime=mimetype,
         )
 
     def reply_parts(self, result: Any) -> Sequence[Reply]:

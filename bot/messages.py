@@ -57,3 +57,12 @@ def file_content(name: str, mimetype: str, size: int, mxc: str) -> dict[str, Any
         "info": {"mimetype": mimetype, "size": size},
         "m.mentions": {},
     }
+
+
+def attachment_content(uploaded: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """The content of an uploaded attachment: where it is (`url`, or `file` when
+    encrypted) and its size from the upload, the rest as the queued message declared it
+    (an image's `msgtype`, alt text, width and height; a reply)."""
+    info = {**(declared.get("info") or {}), **(uploaded.get("info") or {})}
+    kept = {k: v for k, v in declared.items() if k not in ("url", "file", "info")}
+    return {**uploaded, **kept, "info": info}

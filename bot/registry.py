@@ -27,6 +27,7 @@ from bot.text import closest, fold
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.i18n import Translator
+    from bot.indicators import Indicator
     from storage.unit import Repos
 
 Handler = Callable[..., Awaitable[Any]]
@@ -180,6 +181,8 @@ class Registry:
     redaction_hooks: list[RedactionHook] = field(default_factory=list)
     event_hooks: dict[str, list[EventHook]] = field(default_factory=dict)
     personal_data: list[PersonalDataSource] = field(default_factory=list)
+    # What the features measure, for the evaluation (`bot.indicators`).
+    indicators: list[Indicator] = field(default_factory=list)
 
     def add(self, cmd: Command) -> None:
         # Check every name before registering any, so a refused declaration leaves

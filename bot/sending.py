@@ -16,7 +16,7 @@ import logging
 from datetime import UTC, datetime
 
 from bot.client import MatrixClient, TransientError
-from bot.messages import file_content
+from bot.messages import attachment_content, file_content
 from storage.db import Database
 from storage.models.runtime import OutboxMessage
 
@@ -135,7 +135,7 @@ class Sender:
             mime = row.attachment_mime or "application/octet-stream"
             name = row.attachment_name or "fichier"
             mxc = await self.client.upload(row.attachment, mime, name)
-            content = file_content(name, mime, len(row.attachment), mxc)
+            content = attachment_content(file_content(name, mime, len(row.attachment), mxc), content)
         while True:
             result = await self.client.send(room_id, row.event_type, content, row.txn_id)
             if result.retry_after_ms is None:

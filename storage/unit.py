@@ -97,5 +97,5 @@ class Repos:
         return ResourceRepository(self.session)
 
     @cached_property
-    def sondages(self) -> SurveyRepository:
+    def surveys(self) -> SurveyRepository:
         return SurveyRepository(self.session)

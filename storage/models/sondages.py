@@ -28,12 +28,15 @@ from storage.base import Base, JSONType, UTCDateTime, utcnow
 
 class PulseSchedule(Base):
     """A recurring pulse: a poll posted in `room_id` at each occurrence of `cadence` (the
-    French text typed, read again with the shared recurrence grammar)."""
+    French text typed, read with the shared recurrence grammar)."""
 
     __tablename__ = "pulse_schedules"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[str] = mapped_column(String(255))
     cadence: Mapped[str] = mapped_column(String(200))
+    # The rule read from `cadence` when it was typed (`Recurrence.to_json`): read again, a
+    # phrase like « chaque mois » would start from another day.
+    recurrence: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(16))  # pouls | nps
     question: Mapped[str | None] = mapped_column(Text)  # None: the configured question
     audience: Mapped[str] = mapped_column(String(16), default="salon")  # salon | gouvernance
@@ -109,4 +112,6 @@ class SurveyResponse(Base):
         # The tally reads (survey, choices) from the index alone.
         Index("ix_survey_responses_tally", "survey_id", "choices"),
         Index("ix_survey_responses_voter", "voter"),
+        # Who answered over a period (the evaluation), read from the index alone.
+        Index("ix_survey_responses_time", "origin_ts", "voter", "choices"),
     )

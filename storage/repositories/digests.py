@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 
 from storage.models.signals import Digest
 from storage.repositories.base import Repository
@@ -31,3 +33,14 @@ class DigestRepository(Repository):
             update(Digest).where(Digest.published_by == user_id).values(published_by=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def count_between(self, start: datetime, end: datetime) -> int:
+        """Digests published in [start, end) (the evaluation)."""
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Digest)
+                .where(Digest.created_at >= start, Digest.created_at < end)
+            )
+            or 0
+        )

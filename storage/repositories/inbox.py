@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage.base import utcnow
 from storage.models.runtime import InboxEvent
@@ -74,6 +74,28 @@ class InboxRepository(Repository):
             .values(done=True)
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def forget_content(self, event_id: str) -> None:
+        """Keep only what guards against handling the event twice: for an event whose
+        content must not stay (an answer to an anonymous survey)."""
+        await self.session.execute(
+            update(InboxEvent).where(InboxEvent.event_id == event_id).values(payload={})
+        )
+
+    async def origin_ts(self, event_id: str) -> int | None:
+        """When the homeserver received the event (ms), as the inbox recorded it."""
+        return await self.session.scalar(select(InboxEvent.origin_ts).where(InboxEvent.event_id == event_id))
+
+    async def pending_before(self, origin_ts: int) -> int:
+        """How many events received at or before `origin_ts` (ms) are not handled yet."""
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(InboxEvent)
+                .where(InboxEvent.done.is_(False), InboxEvent.origin_ts <= origin_ts)
+            )
+            or 0
+        )
 
     async def prune(self, older_than: timedelta) -> int:
         """Forget handled events after a while (they only guard against re-delivery)."""

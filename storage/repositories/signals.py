@@ -290,6 +290,35 @@ class SignalRepository(Repository):
             )
 
     # --- personal data ----------------------------------------------------------------
+    async def activity(self, start: datetime, end: datetime) -> tuple[int, int, int, set[str]]:
+        """For the evaluation, over [start, end): signals members shared, supports and
+        comments given, and who did any of it."""
+        shared = await self.session.execute(
+            select(func.count(), Signal.author_id)
+            .where(Signal.created_at >= start, Signal.created_at < end, Signal.origin == "member")
+            .group_by(Signal.author_id)
+        )
+        supported = await self.session.execute(
+            select(func.count(), SignalSupport.user_id)
+            .where(SignalSupport.created_at >= start, SignalSupport.created_at < end)
+            .group_by(SignalSupport.user_id)
+        )
+        commented = await self.session.execute(
+            select(func.count(), SignalComment.author_id)
+            .where(SignalComment.created_at >= start, SignalComment.created_at < end)
+            .group_by(SignalComment.author_id)
+        )
+        people: set[str] = set()
+        totals = []
+        for rows in (shared, supported, commented):
+            total = 0
+            for n, who in rows:
+                total += int(n)
+                if who:
+                    people.add(who)
+            totals.append(total)
+        return totals[0], totals[1], totals[2], people
+
     async def export_member(self, user_id: str) -> dict[str, Any]:
         signals = await self.session.scalars(
             select(Signal).where(Signal.author_id == user_id).order_by(Signal.id)

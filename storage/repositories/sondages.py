@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from storage.models.sondages import PulseSchedule, Survey, SurveyResponse
 from storage.repositories.base import Repository
@@ -22,6 +23,17 @@ class SurveyRepository(Repository):
     async def add(self, survey: Survey) -> Survey:
         self.session.add(survey)
         await self.session.flush()  # the id is the survey's short number
+        return survey
+
+    async def add_for_occurrence(self, survey: Survey) -> Survey | None:
+        """Add a recurring pulse's survey; None when its occurrence already has one (two
+        runs racing: exactly one poll per occurrence)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(survey)
+                await self.session.flush()
+        except IntegrityError:
+            return None
         return survey
 
     async def get(self, survey_id: int) -> Survey | None:
@@ -68,6 +80,14 @@ class SurveyRepository(Repository):
             .order_by(Survey.closed_at, Survey.id)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def results_between(self, start: datetime, end: datetime) -> list[tuple[str, dict[str, Any]]]:
+        """The kind and final figures of the surveys closed in [start, end) (the
+        evaluation: no survey loaded whole)."""
+        rows = await self.session.execute(
+            select(Survey.kind, Survey.results).where(Survey.closed_at >= start, Survey.closed_at < end)
+        )
+        return [(kind, results or {}) for kind, results in rows]
 
     async def claim_close(self, survey_id: int, at: datetime, by: str | None) -> bool:
         """Mark the survey closed; False when it already was (someone else closed it)."""
@@ -139,6 +159,20 @@ class SurveyRepository(Repository):
             )
         )
         return set(rows)
+
+    async def voters_between(self, start_ms: int, end_ms: int) -> set[str]:
+        """Who answered a survey that is not anonymous in [start, end) (ms): the people
+        active in surveys over a period (anonymous answers name nobody)."""
+        rows = await self.session.scalars(
+            select(SurveyResponse.voter)
+            .where(
+                SurveyResponse.origin_ts >= start_ms,
+                SurveyResponse.origin_ts < end_ms,
+                SurveyResponse.choices != 0,
+            )
+            .distinct()
+        )
+        return {voter for voter in rows if not voter.startswith("h:")}
 
     async def drop_answers(self, survey_id: int) -> int:
         result = await self.session.execute(

@@ -143,3 +143,20 @@ class WelcomeRepository(Repository):
     async def erase_member(self, user_id: str) -> int:
         result = await self.session.execute(delete(Welcome).where(Welcome.user_id == user_id))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- evaluation -------------------------------------------------------------------
+    async def arrivals(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """For the evaluation: how many members the network had by `end` (each counted
+        once, whatever their groups of rooms), and how many arrived in [start, end)."""
+        first = (
+            select(Welcome.user_id, func.min(Welcome.joined_at).label("joined"))
+            .where(Welcome.joined_at < end)
+            .group_by(Welcome.user_id)
+            .subquery()
+        )
+        row = (
+            await self.session.execute(
+                select(func.count(), func.count().filter(first.c.joined >= start)).select_from(first)
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
