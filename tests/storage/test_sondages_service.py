@@ -342,3 +342,19 @@ async def test_indicators_over_a_period(db: Database) -> None:
         earlier = await survey_indicators(ctx, Period(NOW - timedelta(days=30), NOW))
         assert {m.key: m.value for m in earlier.measures}["sondages.indicators.closed"] == 0
         assert earlier.active == frozenset()
+
+
+async def test_an_anonymous_survey_reminds_those_whose_hash_is_missing(db: Database) -> None:
+    svc = services(Clock())
+    async with db.unit() as repos:
+        ctx = await ctx_for(repos, svc)
+        survey = await create(ctx, NewSurvey("Anon ?", ["A", "B"], anonymous=True), author=ANIM)
+        assert survey is not None
+        await sent(repos, f"sondage:{survey.id}", "$dm", "!dm:example.org")
+        member = await ctx_for(repos, svc, sender=MEMBERS[0], room_id="!dm:example.org", is_direct=True)
+        await on_poll_response(member, response(MEMBERS[0], ["a1"], NOW, "$dm"), None)
+        before = len(await queued(repos))
+        assert await remind(ctx, survey) == 6  # the animator and five members: not m1
+        reminders = (await queued(repos))[before:]
+        assert MEMBERS[0] not in {r["dm_user"] for r in reminders}
+        assert all("anonyme" in r["body"] and "personne ne saura" in r["body"] for r in reminders)
