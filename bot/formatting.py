@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 _TAG = re.compile(r"<[^>]+>")
 # Characters user text must not carry into a message the bot shows to others: control
@@ -83,6 +83,23 @@ def code(value: object) -> Rich:
 
 def is_safe_url(url: str) -> bool:
     return url.lower().startswith(_SAFE_SCHEMES) and not any(c in url for c in ' \n\t<>"')
+
+
+def web_link(raw: str, max_length: int = 2000) -> str | None:
+    """A web address as people paste it → an http(s) URL (« www.… » gets https://;
+    <…> and trailing punctuation are dropped), or None when it is not one."""
+    url = raw.strip().strip("<>").rstrip(".,;)»")
+    if url.lower().startswith("www."):
+        url = "https://" + url
+    parts = urlsplit(url)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or "." not in (parts.hostname or "")
+        or any(c.isspace() for c in url)
+        or len(url) > max_length
+    ):
+        return None
+    return url
 
 
 def link(url: str, label: object | None = None) -> Rich:

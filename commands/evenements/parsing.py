@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from bot.dates import parse_when as read_when
 from bot.errors import UserError
+from bot.formatting import web_link
 from commands.evenements.service import WEBINAR
 
 MAX_TITLE = 200
@@ -44,17 +44,9 @@ def parse_when(text: str, now: datetime) -> When:
 
 
 def check_url(raw: str) -> str:
-    """A web link (https:// added to « www.… »), or a UserError with an example."""
-    url = raw.strip().strip("<>").rstrip(".,;)»")
-    if url.lower().startswith("www."):
-        url = "https://" + url
-    parts = urlsplit(url)
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or "." not in (parts.hostname or "")
-        or any(c.isspace() for c in url)
-        or len(url) > MAX_URL
-    ):
+    """A web link, or a UserError with an example."""
+    url = web_link(raw, MAX_URL)
+    if url is None:
         raise UserError("evenements.errors.bad_link", value=raw.strip()[:80])
     return url
 

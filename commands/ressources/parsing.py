@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from bot.dates import parse_date
 from bot.errors import UserError
+from bot.formatting import web_link
 from bot.text import closest, fold
 
 MAX_TITLE = 200
@@ -72,16 +72,9 @@ def kind_of(raw: str, allowed: tuple[str, ...] = ALL_KINDS) -> str | None:
 
 
 def check_url(raw: str) -> str:
-    url = raw.strip().strip("<>").rstrip(".,;)»")
-    if url.lower().startswith("www."):
-        url = "https://" + url
-    parts = urlsplit(url)
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or "." not in (parts.hostname or "")
-        or any(c.isspace() for c in url)
-        or len(url) > MAX_URL
-    ):
+    """A web link, or a UserError with an example."""
+    url = web_link(raw, MAX_URL)
+    if url is None:
         raise UserError("ressources.errors.bad_link", value=raw.strip()[:80])
     return url
 

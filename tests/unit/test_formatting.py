@@ -233,3 +233,12 @@ def test_user_text_loses_control_and_bidi_override_characters() -> None:
     r = Rich.text(hostile)
     assert r.plain == "Alice[31mx <b>@room</b>\nsuite\u200f"
     assert r.html == "Alice[31mx &lt;b&gt;@room&lt;/b&gt;<br>suite\u200f"
+
+
+def test_web_link() -> None:
+    from bot.formatting import web_link
+
+    assert web_link("www.exemple.fr/guide.") == "https://www.exemple.fr/guide"
+    assert web_link("<https://exemple.fr/a?b=1>") == "https://exemple.fr/a?b=1"
+    assert web_link("pas un lien") is None and web_link("ftp://exemple.fr") is None
+    assert web_link("https://localhost") is None and web_link("https://x.fr/" + "a" * 3000) is None
