@@ -160,14 +160,14 @@ async def list_announcements(ctx: Context) -> Reply:
 
 
 @announcement.sub("annuler", aliases=["cancel", "supprimer", "arreter", "stop"], help="annonces.annuler.help")
-async def cancel(ctx: Context, numero: int) -> Reply:
-    ann = await ctx.repos.announcements.get(numero)
+async def cancel(ctx: Context, id: int) -> Reply:
+    ann = await ctx.repos.announcements.get(id)
     if ann is None:
-        raise UserError("annonces.errors.unknown", id=numero)
+        raise UserError("annonces.errors.unknown", id=id)
     if ann.status != "active":
-        raise UserError("annonces.errors.not_active", id=numero)
+        raise UserError("annonces.errors.not_active", id=id)
     await ctx.repos.announcements.cancel(ann)
-    return Reply("annonces.cancelled", id=numero, posted=ann.posted_count)
+    return Reply("annonces.cancelled", id=id, posted=ann.posted_count)
 
 
 @command(

@@ -388,8 +388,8 @@ async def attach(ctx: Context, kind: str, text: str) -> Reply:
     help="evenements.participer.help",
     feature="evenements",
 )
-async def attend(ctx: Context, numero: str = "") -> Reply:
-    number, extra = split_number(numero)
+async def attend(ctx: Context, id: str = "") -> Reply:
+    number, extra = split_number(id)
     if extra:
         raise UserError("evenements.errors.bad_number", value=extra)
     event = await find_event(ctx, number)
@@ -410,8 +410,8 @@ async def attend(ctx: Context, numero: str = "") -> Reply:
 
 
 @attend.sub("annuler", aliases=["cancel", "plus", "retirer"], help="evenements.participer.annuler.help")
-async def unattend(ctx: Context, numero: str = "") -> Reply:
-    number, extra = split_number(numero)
+async def unattend(ctx: Context, id: str = "") -> Reply:
+    number, extra = split_number(id)
     if extra:
         raise UserError("evenements.errors.bad_number", value=extra)
     if number is None:

@@ -145,15 +145,15 @@ async def add(ctx: Context, texte: Rest) -> Reply:
 
 
 @resource.sub("retirer", aliases=["remove", "supprimer", "delete"], help="ressources.retirer.help")
-async def remove(ctx: Context, numero: int) -> Reply:
-    r = await get_resource(ctx, numero)
+async def remove(ctx: Context, id: int) -> Reply:
+    r = await get_resource(ctx, id)
     if r.kind == "digest":
         raise UserError("ressources.errors.digest_stays")
     if r.author_id != ctx.sender and ctx.role < Role.ANIMATOR:
         raise UserError("ressources.errors.not_yours", id=r.id)
     title = r.title
     await ctx.repos.resources.delete(r)
-    return Reply("ressources.removed", id=numero, title=title)
+    return Reply("ressources.removed", id=id, title=title)
 
 
 @resource.sub(
@@ -162,9 +162,9 @@ async def remove(ctx: Context, numero: int) -> Reply:
     role=Role.ANIMATOR,
     help="ressources.vedette.help",
 )
-async def feature(ctx: Context, numero: int) -> Reply:
+async def feature(ctx: Context, id: int) -> Reply:
     """Featured in the next weekly digest (the week of the next Monday's digest)."""
-    r = await get_resource(ctx, numero)
+    r = await get_resource(ctx, id)
     if r.kind == "digest":
         raise UserError("ressources.errors.digest_stays")
     week = iso_week(ctx.now().date())
