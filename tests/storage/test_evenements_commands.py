@@ -201,3 +201,54 @@ async def test_reminders_once_each_with_mentions_and_restart(db: Database) -> No
     clock.now = start + timedelta(minutes=1)
     await run_reminders(jobs)
     assert len(await reminders()) == 2
+
+
+async def test_agenda_ics_and_the_webinars_alone(db: Database) -> None:
+    svc = services(Clock(NOW))
+    first = await create(db, svc, "demain 14h | Premier | https://visio.fr/1")
+    await run(db, svc, ev.RENCONTRE.find_sub("ajouter"), "16/12 9h30-17h | Rencontre | Toulouse", sender=ANIM)
+    only = await run(db, svc, ev.WEBINAIRE, "")
+    assert "Premier" in only and "Rencontre" not in only
+    assert (await run(db, svc, ev.WEBINAIRE, str(first))).startswith(f"📣 Webinaire n° {first} : « Premier »")
+    before = len(await attachments(db))
+    assert await run(db, svc, ev.agenda_ics) == ""
+    data = (await attachments(db))[before]
+    cal = icalendar.Calendar.from_ical(data)
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Premier", "Rencontre"]
+    assert str(cal.walk("VEVENT")[1]["LOCATION"]) == "Toulouse"
+    caption = [m for m in await outbox(db) if "L'agenda du réseau" in plain(m["body"])]
+    assert caption and caption[-1]["room_id"] == ROOM
+
+
+async def test_sign_up_and_withdraw_by_reaction(db: Database) -> None:
+    from bot.registry import Reaction, Redaction
+    from storage.models.runtime import SentEvent
+
+    svc = services(Clock(NOW))
+    n = await create(db, svc, "demain 14h | Par réaction | https://visio.fr/r | | 1 place")
+    async with db.unit() as repos:
+        repos.session.add(SentEvent(event_id="$annonce", room_id=ROOM, tag=f"evenement:{n}"))
+        await repos.commit()
+
+    async def react(sender: str, event_id: str, key: str = "✅") -> None:
+        async with db.unit() as repos:
+            ctx = await make_context(repos, sender=sender, services=svc, room_id=ROOM)
+            await ev.sign_up_by_reaction(ctx, Reaction(ROOM, sender, event_id, "$annonce", key, 0))
+            await repos.commit()
+
+    await react(ALICE, "$r-alice")
+    await react(BOB, "$r-bob", "✔️")
+    await react(CAROL, "$r-carol", "👍")  # not a sign-up
+    async with db.unit() as repos:
+        assert await repos.events.attendees(n) == [ALICE]
+        assert await repos.events.attendees(n, "waiting") == [BOB]
+        ctx = await make_context(repos, sender=ALICE, services=svc, room_id=ROOM)
+        await ev.withdraw_by_reaction(ctx, Redaction(ROOM, ALICE, "$redaction", "$r-alice", 0))
+        await repos.commit()
+    async with db.unit() as repos:
+        assert await repos.events.attendees(n) == [BOB]
+    dms = [m for m in await outbox(db) if m["dm_user"] == BOB]
+    assert [plain(m["body"]).split(" :")[0] for m in dms] == [
+        f"Le webinaire n° {n} « Par réaction » est complet",
+        "🎉 Une place s'est libérée",
+    ]
