@@ -2,7 +2,8 @@
 
 - `GET /healthz`: JSON — the process's role (active, standby, starting), whether it
   serves, the age of the last sync, the outbox backlog, the database's latency. HTTP 200
-  when the process does its job in its role (a standby waiting is healthy), 503 otherwise;
+  when the process does its job in its role (a standby waiting, with its database in
+  reach, is healthy), 503 otherwise;
   for a container's health check or a load balancer that must find the active one
   (`/healthz?active` answers 200 only there).
 - `GET /metrics`: Prometheus text format, with the official client library: commands by
@@ -45,11 +46,12 @@ class Probe:
     database_seconds: float | None
     scheduled_jobs: int | None
     takeovers: int
+    database_reachable: bool = True
 
     @property
     def healthy(self) -> bool:
-        if self.role == "standby":
-            return True
+        if self.role == "standby":  # waiting is its job, as long as it can reach the database
+            return self.database_reachable
         return (
             self.role == "active"
             and self.ready
@@ -97,6 +99,7 @@ async def probe(supervisor: Supervisor) -> Probe:
         database_seconds=seconds,
         scheduled_jobs=jobs,
         takeovers=supervisor.takeovers,
+        database_reachable=supervisor.lease.reachable,
     )
 
 

@@ -80,6 +80,9 @@ class Lease(Protocol):
     @property
     def role(self) -> str: ...  # "starting", "standby" or "active"
 
+    @property
+    def reachable(self) -> bool: ...  # the database answered the last try
+
     async def acquire(self, stop: asyncio.Event) -> bool:
         """Wait until this process is the active one (True), or `stop` is set (False)."""
         ...
@@ -110,6 +113,10 @@ class FileLock:
     @property
     def role(self) -> str:
         return "active" if self._fd is not None else "starting"
+
+    @property
+    def reachable(self) -> bool:
+        return True
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         self.take()
@@ -172,10 +179,15 @@ class PostgresLease:
         self._conn: Any = None
         self._watch: asyncio.Task[None] | None = None
         self._role = "starting"
+        self._reachable = True
 
     @property
     def role(self) -> str:
         return self._role
+
+    @property
+    def reachable(self) -> bool:
+        return self._reachable
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         import asyncpg
@@ -201,7 +213,9 @@ class PostgresLease:
                     said_unreachable = True
                 await self._drop_connection()
                 got = False
+                self._reachable = False
             else:
+                self._reachable = True
                 if said_unreachable:
                     log.info("database reachable again")
                     said_unreachable = False

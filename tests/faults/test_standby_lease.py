@@ -72,7 +72,7 @@ async def test_a_standby_waits_for_an_unreachable_database_and_stops_on_request(
     stop = asyncio.Event()
     waiting = asyncio.create_task(lease.acquire(stop))
     await asyncio.sleep(0.5)
-    assert not waiting.done()
+    assert not waiting.done() and not lease.reachable  # /healthz says so: 503
     stop.set()
     assert await asyncio.wait_for(waiting, timeout=3) is False
 
