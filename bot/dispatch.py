@@ -23,6 +23,7 @@ from bot.client import TransientError
 from bot.context import Context, Reply, Services
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
+from bot.limits import MAX_MESSAGE_CHARS
 from bot.metrics import STATS
 from bot.parsing import extract_command, message_text, split_first
 from bot.registry import Command, MemberChange, Reaction, Redaction
@@ -335,6 +336,9 @@ class Dispatcher:
     async def _on_message(self, ctx: Context, event: dict[str, Any]) -> None:
         content = event.get("content") or {}
         text = message_text(content)
+        if len(text) > MAX_MESSAGE_CHARS:
+            # Not read at all: nothing below has to bear a message of any size.
+            raise UserError("commands.too_long", length=len(text), max=MAX_MESSAGE_CHARS)
         if ctx.is_direct:
             running = await ctx.repos.conversations.get(ctx.sender)
             if running is not None and not text.startswith(tuple(self.config.bot.prefixes)):

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+from bot.limits import MAX_TEXT_CHARS, cut
+
 _TAG = re.compile(r"<[^>]+>")
 # Characters user text must not carry into a message the bot shows to others: control
 # characters (a terminal escape, a NUL) and the bidirectional embeddings, overrides and
@@ -41,8 +43,9 @@ class Rich:
     @staticmethod
     def text(value: object) -> Rich:
         """User or data text: escaped for HTML, newlines kept, control and bidirectional
-        override characters dropped."""
-        s = str(value).translate(_UNSHOWABLE)
+        override characters dropped, cut to `MAX_TEXT_CHARS` (nothing stored is longer;
+        a longer piece is an echo of something typed)."""
+        s = cut(str(value), MAX_TEXT_CHARS).translate(_UNSHOWABLE)
         return Rich(s, html.escape(s, quote=False).replace("\n", "<br>"))
 
     @staticmethod

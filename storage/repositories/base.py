@@ -4,6 +4,7 @@ both engines."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -13,7 +14,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # Statements compiled once per dialect and shape: SQL text and its parameters' order.
-_PREPARED: dict[tuple[str, Hashable], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+# Searches of varied words make varied shapes: the least recently used are dropped.
+PREPARED_KEPT = 256
+_PREPARED: OrderedDict[tuple[str, Hashable], tuple[str, tuple[str, ...], dict[str, Any]]] = OrderedDict()
 
 
 async def fetch_prepared(
@@ -29,6 +32,10 @@ async def fetch_prepared(
         compiled = build().compile(dialect=dialect)
         entry = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
         _PREPARED[(dialect.name, key)] = entry
+        if len(_PREPARED) > PREPARED_KEPT:
+            _PREPARED.popitem(last=False)
+    else:
+        _PREPARED.move_to_end((dialect.name, key))
     sql, order, defaults = entry
     args = [params[name] if name in params else defaults[name] for name in order]
     driver: Any = (await connection.get_raw_connection()).driver_connection

@@ -35,6 +35,10 @@ MAX_TERM = 64
 MIN_PREFIX = 2
 MIN_TYPO = 4
 MAX_EXPANSION = 20  # prefix expansions kept per query word (most frequent first)
+# Words of one query that take part in matching, the first ones: every word must match,
+# so more only narrow a search nobody types; each costs a part of the statements (SQLite
+# refuses more than 500 in one) and makes a new statement shape.
+MAX_QUERY_WORDS = 8
 CANDIDATES = 2000  # postings read for the rarest query word, at most
 # For a short page fewer suffice: the read is best weight first, so the first pages are
 # the same; `total` is then a lower bound sooner (« plus de 500 »).
@@ -72,8 +76,8 @@ def terms_of(text: str) -> list[str]:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a query that take part in matching."""
-    return terms_of(text)
+    """The words of a query that take part in matching (`MAX_QUERY_WORDS` at most)."""
+    return terms_of(text)[:MAX_QUERY_WORDS]
 
 
 def deletions(word: str) -> set[str]:

@@ -1,0 +1,45 @@
+"""Limits on what one message may make the bot do or say (`bot.limits`)."""
+
+from __future__ import annotations
+
+from bot.errors import UserError
+from bot.formatting import Rich, code
+from bot.limits import MAX_ECHO_CHARS, MAX_TEXT_CHARS, cut
+from bot.text import searched_words
+
+
+def test_searched_words_offers_each_distinct_word_once_and_builds_rewrites_on_demand() -> None:
+    typed = "xy " * 19_000 + "prefecture territoire:31"
+    found = list(searched_words(typed, "xy " * 19_000 + "prefecture"))
+    assert [w.word for w in found] == ["xy", "prefecture"]  # not 19 001 rewrites
+    prefecture = found[1]
+    assert prefecture.position == 19_000
+    assert prefecture.rest == " ".join(["xy"] * 19_000)
+    assert prefecture.as_filter("type").endswith("xy type:prefecture territoire:31")
+
+
+def test_searched_words_rest_drops_one_occurrence() -> None:
+    (first, second) = searched_words("cpam velo cpam", "cpam velo cpam")
+    assert (first.word, first.rest) == ("cpam", "velo cpam")
+    assert (second.word, second.rest) == ("velo", "cpam cpam")
+
+
+def test_cut() -> None:
+    assert cut("abc", 3) == "abc"
+    assert cut("abcd", 3) == "ab…"
+    assert len(cut("z" * 5000, 300)) == 300
+
+
+def test_every_piece_of_text_in_a_message_is_bounded() -> None:
+    piece = Rich.text("<" * 10_000)
+    assert len(piece.plain) == MAX_TEXT_CHARS and piece.plain.endswith("…")
+    assert piece.html.startswith("&lt;") and "<" not in piece.html
+
+
+def test_errors_cut_what_the_member_typed() -> None:
+    err = UserError("general.aide.unknown", command="z" * 5000, wrapped=code("y" * 5000), n=5000)
+    assert len(err.params["command"]) == MAX_ECHO_CHARS
+    assert len(err.params["wrapped"].plain) == MAX_ECHO_CHARS
+    assert err.params["n"] == 5000
+    short = UserError("x", value="Ariège (09) · Aude (11)")
+    assert short.params["value"] == "Ariège (09) · Aude (11)"
