@@ -18,6 +18,17 @@ def fold(text: str) -> str:
     return stripped.casefold().replace("’", "'")
 
 
+def fold_words(text: str) -> str:
+    """Folded, with hyphens, apostrophes, dots and runs of spaces made one space: how
+    names, kinds and facet values are compared."""
+    return re.sub(r"[\s\-_'’.]+", " ", fold(text)).strip()
+
+
+def facet_value(value: str) -> str:
+    """How a facet value (a territory, a kind, a tag) is stored and compared: folded."""
+    return fold_words(value)[:200]
+
+
 def words(text: str) -> list[str]:
     """Folded words of a text (hyphenated and elided words split into parts)."""
     return [w for w in re.split(r"[^\w]+", fold(text)) if w]

@@ -15,15 +15,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
-
 from bot.cli import cli_command, report_config
 from bot.errors import UserError
 from bot.i18n import Translator, default_catalog
 from commands.contacts_csv import ParsedFile, parse_contacts
 from commands.directory_export import to_csv, to_vcard
 from commands.profile_fields import DirectoryConfig, directory_settings
-from storage.db import Database
+from storage.db import Database, DatabaseError
 from storage.repositories.profiles import ImportOutcome
 
 SHOWN_KEPT = 10  # Matrix IDs named in the « left as it is » line
@@ -163,7 +161,7 @@ def import_contacts_cli(args: argparse.Namespace) -> int:
     except UserError as err:
         print(tr.t(err.key, **err.params), file=sys.stderr)
         return 1
-    except (OSError, DBAPIError) as exc:
+    except (OSError, DatabaseError) as exc:
         print(tr.t("contacts.errors.database", detail=type(exc).__name__), file=sys.stderr)
         return 1
     print(import_text(report, args.file, tr))
@@ -188,7 +186,7 @@ def export_directory_cli(args: argparse.Namespace) -> int:
 
     try:
         content, n = asyncio.run(run())
-    except (OSError, DBAPIError) as exc:
+    except (OSError, DatabaseError) as exc:
         print(tr.t("contacts.errors.database", detail=type(exc).__name__), file=sys.stderr)
         return 1
     # A BOM in CSV files makes spreadsheets read UTF-8 accents right.

@@ -2,7 +2,7 @@
 with a clean plain-text fallback, in French or English), its archive, and the commands
 `!digest`, `!digest apercu`, `!digest publier`, `!digest archives`.
 
-When it is due is computed in `schedules/digest.py` (pure functions of « now »); both the
+When it is due is computed in `commands/digest_slots.py` (pure functions of « now »); both the
 schedule and `!digest publier` post through `publish`, which makes each digest exactly
 once per room and per week: the archive row, the signals marked « publié » and the
 messages (outbox rows with a `dedup_key`) commit together."""
@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.date import DateTrigger
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -28,9 +30,13 @@ from bot.registry import command
 from bot.roles import Role
 from bot.text import fold
 from commands import signal_parsing as sp
+from commands.digest_slots import next_slot
 from commands.signals import SignalsConfig
 from storage.models.signals import Digest, Signal
 from storage.repositories.signals import PROPOSED, RETAINED
+
+if TYPE_CHECKING:
+    from bot.scheduler import JobContext, Scheduler
 
 WHY_LINE = 160  # characters of « pourquoi c'est important » in a digest line
 FIRST_PERIOD = timedelta(days=7)  # the very first digest covers the last 7 days
@@ -185,8 +191,6 @@ async def publish(ctx: Context, week: str, *, rooms: list[str], by: str | None =
     if posted:
         digest.rooms = sorted(set(digest.rooms or []) | set(posted))
         if cfg.support_thread and digest_plan.items and ctx.services.scheduler is not None:
-            from schedules.digest import schedule_threads
-
             schedule_threads(ctx.services.scheduler)
     return Published(digest, posted, created)
 
@@ -224,6 +228,46 @@ async def post_thread(ctx: Context, digest: Digest, room_id: str, root_event_id:
             ):
                 queued += 1
     return queued
+
+
+# --- the threads ----------------------------------------------------------------------------------
+THREAD_JOB_ID = "digest.thread"
+THREAD_WINDOW = timedelta(days=2)  # digests whose threads may still need completing
+THREAD_RETRY = timedelta(seconds=3)
+
+
+async def complete_threads(jobs: JobContext) -> bool:
+    """Post the thread of each digest message already delivered (its event id is known
+    only then). Returns True when some digest message is still waiting to be sent."""
+    cfg = jobs.services.config.section(DigestConfig)
+    if not cfg.support_thread:
+        return False
+    waiting = False
+    async with jobs.unit() as ctx:
+        for digest in await ctx.repos.digests.archives(limit=3):
+            if not digest.items or not digest.rooms or digest.created_at < ctx.now() - THREAD_WINDOW:
+                continue
+            sent = {
+                e.room_id: e.event_id for e in await ctx.repos.outbox.events_for_tag(f"digest:{digest.id}")
+            }
+            for room in digest.rooms:
+                if room in sent:
+                    await post_thread(ctx, digest, room, sent[room])
+                else:
+                    waiting = True
+        await ctx.repos.commit()
+    return waiting
+
+
+async def run_threads(jobs: JobContext, attempt: int = 0) -> None:
+    if await complete_threads(jobs) and attempt < 40 and jobs.services.scheduler is not None:
+        schedule_threads(jobs.services.scheduler, attempt + 1)
+
+
+def schedule_threads(scheduler: Scheduler, attempt: int = 0) -> None:
+    """Complete the digest threads shortly, once the digest messages are delivered."""
+    when = datetime.now(ZoneInfo("UTC")) + THREAD_RETRY
+    scheduler.add(THREAD_JOB_ID, run_threads, DateTrigger(when), kwargs={"attempt": attempt})
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -322,8 +366,6 @@ def render(
 # --- commands ----------------------------------------------------------------------------------
 @command("digest", help="digest.digest.help")
 async def status(ctx: Context) -> Reply:
-    from schedules.digest import next_slot
-
     cfg = digest_settings(ctx)
     upcoming = await plan(ctx, ctx.now())
     if not cfg.rooms:
@@ -334,8 +376,6 @@ async def status(ctx: Context) -> Reply:
 
 @status.sub("apercu", aliases=["preview"], help="digest.apercu.help")
 async def preview(ctx: Context) -> Reply:
-    from schedules.digest import next_slot
-
     cfg = digest_settings(ctx)
     now = ctx.now()
     upcoming = await plan(ctx, now)

@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.formatting import Rich, code, lines, user_link
 from bot.parsing import split_first
 from bot.registry import MemberChange, command, on_member, personal_data
-from bot.text import fold, searched_words
+from bot.text import facet_value, fold, searched_words
 from commands import directory_render as render
 from commands import directory_vocab as vocab
 from commands.profile_fields import DirectoryConfig, ProfileField, directory_settings, field_named
@@ -351,7 +351,7 @@ async def resolve_tag(ctx: Context, query: DirectoryQuery) -> DirectoryQuery:
     if not query.tag:
         return query
     known = await ctx.repos.profiles.tag_values(query.tag)
-    wanted = vocab.facet_value(query.tag)
+    wanted = facet_value(query.tag)
     if not known or wanted in known:
         return query
     if len(known) == 1:

@@ -10,8 +10,7 @@ from typing import Any
 
 from bot.formatting import Rich, bold, bullets, code, join, lines, user_link
 from bot.i18n import Translator
-from bot.text import words
-from commands.directory_vocab import facet_value
+from bot.text import facet_value, words
 from storage.models.directory import Profile
 
 # The fields in the order a card shows them (attributes of `Profile`).

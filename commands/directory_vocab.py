@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.text import edit_distance, fold
+from bot.text import edit_distance, fold, fold_words
 
 # Kinds of employer (MISSION.md), each with the words people actually type for it.
 DEFAULT_KINDS: dict[str, list[str]] = {
@@ -117,20 +117,15 @@ MAX_TAG = 60
 MIN_TYPO = 5
 
 
-def _norm(text: str) -> str:
-    """Folded, with hyphens, apostrophes and runs of spaces made one space."""
-    return re.sub(r"[\s\-_'’.]+", " ", fold(text)).strip()
-
-
 def find_kind(raw: str, kinds: Mapping[str, Sequence[str]], *, whole: bool = False) -> str | None:
     """The configured kind `raw` names: its name or an alias, whole; else (unless
     `whole`) the only kind one of whose names appears as words in `raw` (« CAF de
     l'Aude »), or that `raw` starts (« univ »), or one edit away from `raw`
     (« prefecure »). None when nothing or several match."""
-    typed = _norm(raw)
+    typed = fold_words(raw)
     if not typed:
         return None
-    names = {kind: [_norm(kind), *(_norm(a) for a in aliases)] for kind, aliases in kinds.items()}
+    names = {kind: [fold_words(kind), *(fold_words(a) for a in aliases)] for kind, aliases in kinds.items()}
     for kind, forms in names.items():
         if typed in forms:
             return kind
@@ -152,14 +147,14 @@ def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False)
     « Haute-Garonne (31) », « region », or (unless `whole`) the unique start of a name
     (« haute g ») or of its words (« pyr or »), or the only name one edit away
     (« haute garone »)."""
-    typed = _norm(raw).strip("() ")
+    typed = fold_words(raw).strip("() ")
     if not typed:
         return None
     options = list(territories)
     if typed.isdigit() and len(typed) == 1:
         typed = "0" + typed
     for name in options:
-        norm = _norm(name)
+        norm = fold_words(name)
         number = re.search(r"\((\w{2,3})\)", norm)
         bare = re.sub(r"\s*\(.*\)", "", norm).strip()
         if typed in (norm, bare) or (number and typed in (number.group(1), f"{bare} {number.group(1)}")):
@@ -167,18 +162,18 @@ def find_territory(raw: str, territories: Iterable[str], *, whole: bool = False)
     if whole:
         return None
     if len(typed) >= 3:
-        starts = [n for n in options if _norm(n).startswith(typed)]
+        starts = [n for n in options if fold_words(n).startswith(typed)]
         if len(starts) == 1:
             return starts[0]
         parts = typed.split()
         if len(parts) > 1:
-            by_words = [n for n in options if _starts_words(parts, _norm(n).split())]
+            by_words = [n for n in options if _starts_words(parts, fold_words(n).split())]
             if len(by_words) == 1:
                 return by_words[0]
     # « Haute-Garone (31) »: the slip is looked for in the letters; a number typed with
     # them must be the territory's (« tarn 82 » is not guessed to be Tarn (81)).
     letters = re.sub(r"\s+", " ", re.sub(r"[\d()]+", " ", typed)).strip()
-    hit = _one_slip(letters, {n: [re.sub(r"\s*\(.*\)", "", _norm(n))] for n in options})
+    hit = _one_slip(letters, {n: [re.sub(r"\s*\(.*\)", "", fold_words(n))] for n in options})
     numbers = {n.zfill(2) for n in re.findall(r"\d+", typed)}
     if hit is None or not numbers:
         return hit
@@ -245,8 +240,3 @@ def normalize_tags(raw: str | Iterable[str]) -> list[str]:
         if tag and fold(tag) not in seen:
             seen[fold(tag)] = tag
     return list(seen.values())[:MAX_TAGS]
-
-
-def facet_value(value: str) -> str:
-    """How a facet value is stored and compared: folded."""
-    return _norm(value)[:200]

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy.exc import IntegrityError
 
 from bot.arguments import ArgType, Rest
 from bot.config import Section, config_section
@@ -237,14 +236,9 @@ async def record(
         origin=origin,
         room_id=None if ctx.is_direct else ctx.room_id,
     )
-    try:
-        async with ctx.repos.session.begin_nested():
-            await ctx.repos.signals.add(signal)
-    except IntegrityError:  # the same link recorded a moment ago by someone else
-        existing = await ctx.repos.signals.by_url_key(signal.url_key or "")
-        if existing is None:
-            raise
-        raise duplicate_error(ctx, existing) from None
+    existing = await ctx.repos.signals.add_unless_linked(signal)
+    if existing is not None:  # the same link recorded a moment ago by someone else
+        raise duplicate_error(ctx, existing)
     return signal
 
 
@@ -334,9 +328,7 @@ async def _show(ctx: Context, signal_id: int) -> Reply:
 
 
 async def _digest_week(ctx: Context, digest_id: int) -> str | None:
-    from storage.models.signals import Digest
-
-    digest = await ctx.repos.session.get(Digest, digest_id)
+    digest = await ctx.repos.digests.get(digest_id)
     return digest.week if digest else None
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.date import DateTrigger
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -24,6 +25,7 @@ from commands import onboarding
 from commands.welcome_text import Group, check_template, group_of, join_names, render_template, room_listed
 
 if TYPE_CHECKING:
+    from bot.scheduler import JobContext, Scheduler
     from storage.models.directory import Welcome
     from storage.repositories.welcome import PendingGroup
     from storage.unit import Repos
@@ -163,8 +165,6 @@ async def on_arrival(ctx: Context, change: MemberChange) -> None:
     pending = await ctx.repos.welcomes.pending_group(group.key)
     scheduler = ctx.services.scheduler
     if pending is not None and scheduler is not None:
-        from schedules.welcome import schedule_batch  # the job module imports this one
-
         schedule_batch(scheduler, group.key, due_at(pending, cfg) - ctx.now())
 
 
@@ -245,6 +245,38 @@ async def post_batch(ctx: Context, group_key: str) -> datetime | None:
                 if not await ctx.repos.welcomes.posted_elsewhere(m.user_id, group_key):
                     await onboarding.offer(ctx, m.user_id)
     return None
+
+
+# --- the batching job ------------------------------------------------------------------------------
+JOB_PREFIX = "welcome.batch:"
+
+
+def schedule_batch(scheduler: Scheduler, group_key: str, delay: timedelta) -> None:
+    """(Re)schedule the group's batch `delay` from now (replacing an earlier plan: each
+    arrival pushes the quiet window back, within `batch_max_seconds`)."""
+    when = datetime.now(UTC) + max(delay, timedelta(0))
+    scheduler.add(
+        JOB_PREFIX + group_key,
+        run_batch,
+        DateTrigger(when),
+        kwargs={"group_key": group_key},
+        misfire_grace_time=None,  # late is better than never: always run
+    )
+
+
+async def run_batch(jobs: JobContext, group_key: str) -> None:
+    async with jobs.unit() as ctx:
+        again = await post_batch(ctx, group_key)
+        await ctx.repos.commit()
+        if again is None:
+            # Arrivals committed while this batch was being posted wait for their own.
+            pending = await ctx.repos.welcomes.pending_group(group_key)
+            if pending is not None:
+                again = due_at(pending, ctx.config.section(WelcomeConfig))
+        now = ctx.now()
+    scheduler = jobs.services.scheduler
+    if again is not None and scheduler is not None:
+        schedule_batch(scheduler, group_key, again - now)
 
 
 # --- !accueil -------------------------------------------------------------------------------------

@@ -9,44 +9,11 @@ batch, so a crash or a restart posts each welcome exactly once."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
-from apscheduler.triggers.date import DateTrigger
-
-from bot.scheduler import JobContext, Scheduler, job_source
-from commands.welcome import WelcomeConfig, due_at, post_batch
+from bot.scheduler import Scheduler, job_source
+from commands.welcome import WelcomeConfig, due_at, schedule_batch
 
 log = logging.getLogger(__name__)
-
-JOB_PREFIX = "welcome.batch:"
-
-
-def schedule_batch(scheduler: Scheduler, group_key: str, delay: timedelta) -> None:
-    """(Re)schedule the group's batch `delay` from now (replacing an earlier plan: each
-    arrival pushes the quiet window back, within `batch_max_seconds`)."""
-    when = datetime.now(UTC) + max(delay, timedelta(0))
-    scheduler.add(
-        JOB_PREFIX + group_key,
-        run_batch,
-        DateTrigger(when),
-        kwargs={"group_key": group_key},
-        misfire_grace_time=None,  # late is better than never: always run
-    )
-
-
-async def run_batch(jobs: JobContext, group_key: str) -> None:
-    async with jobs.unit() as ctx:
-        again = await post_batch(ctx, group_key)
-        await ctx.repos.commit()
-        if again is None:
-            # Arrivals committed while this batch was being posted wait for their own.
-            pending = await ctx.repos.welcomes.pending_group(group_key)
-            if pending is not None:
-                again = due_at(pending, ctx.config.section(WelcomeConfig))
-        now = ctx.now()
-    scheduler = jobs.services.scheduler
-    if again is not None and scheduler is not None:
-        schedule_batch(scheduler, group_key, again - now)
 
 
 @job_source

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.unit import Repos
@@ -44,6 +45,11 @@ def alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
+
+
+# What a database refusing or failing a statement raises, for callers outside storage/
+# (the command line reports it instead of a traceback).
+DatabaseError = DBAPIError
 
 
 class Database:

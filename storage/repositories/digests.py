@@ -14,6 +14,9 @@ class DigestRepository(Repository):
     async def for_week(self, week: str) -> Digest | None:
         return await self.session.scalar(select(Digest).where(Digest.week == week))
 
+    async def get(self, digest_id: int) -> Digest | None:
+        return await self.session.get(Digest, digest_id)
+
     async def latest(self) -> Digest | None:
         return await self.session.scalar(
             select(Digest).order_by(Digest.period_end.desc(), Digest.id.desc()).limit(1)

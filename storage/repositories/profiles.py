@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from bot.text import words
-from commands.directory_vocab import facet_value
+from bot.text import facet_value, words
 from storage.base import utcnow
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.base import utcnow
@@ -123,6 +124,20 @@ class SignalRepository(Repository):
         await self.session.flush()
         await self.reindex(signal)
         return signal
+
+    async def add_unless_linked(self, signal: Signal) -> Signal | None:
+        """Add `signal`, unless another signal recorded meanwhile holds its link (the
+        unique `url_key`): then nothing is added and that other signal is returned. A
+        duplicate is a result, not an exception; the caller's unit of work goes on."""
+        try:
+            async with self.session.begin_nested():
+                await self.add(signal)
+        except IntegrityError:
+            existing = await self.by_url_key(signal.url_key or "")
+            if existing is None:
+                raise
+            return existing
+        return None
 
     async def reindex(self, signal: Signal) -> None:
         """Discarded signals are kept out of the index: the everyday search (visible

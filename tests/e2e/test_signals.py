@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.digest import next_slot, run_digest
+from commands.digest_slots import next_slot
+from schedules.digest import run_digest
 from tests.conftest import BotStarter, RunningBot
 from tests.support.matrix import TestUser
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from commands.directory_vocab import facet_value
+from bot.text import facet_value
 from storage.db import Database
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm, SearchVocab

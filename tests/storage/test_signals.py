@@ -440,7 +440,7 @@ async def test_erase_member(db: Database, keep: bool) -> None:
 
 async def test_digest_thread_lines_once_the_digest_is_delivered(db: Database) -> None:
     from bot.scheduler import JobContext
-    from schedules.digest import complete_threads
+    from commands.digest import complete_threads
 
     rooms = ["!a:example.org"]
     svc = services(MONDAY, digest={"rooms": rooms})

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from commands.digest import parse_week
-from schedules.digest import due_slot, grace_end, last_slot, next_slot, week_of
+from commands.digest_slots import due_slot, grace_end, last_slot, next_slot, week_of
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY, NINE = 0, time(9, 0)
