@@ -28,6 +28,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 KEEP_HANDLED = timedelta(days=7)
+# A post with a dedup key (a digest, a reminder, a survey's close) stays unique while its
+# row lives: kept longer than anything that could post it again (a survey lasts at most
+# 366 days), then forgotten like the rest.
+KEEP_DEDUPLICATED = timedelta(days=400)
 
 
 class App:
@@ -197,6 +201,6 @@ class App:
 async def _prune(jobs: JobContext) -> None:
     async with jobs.db.unit() as repos:
         a = await repos.inbox.prune(KEEP_HANDLED)
-        b = await repos.outbox.prune(KEEP_HANDLED)
+        b = await repos.outbox.prune(KEEP_HANDLED, KEEP_DEDUPLICATED)
         await repos.commit()
     log.info("pruned %d handled events and %d sent messages", a, b)

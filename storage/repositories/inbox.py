@@ -12,6 +12,9 @@ from storage.base import utcnow
 from storage.models.runtime import InboxEvent
 from storage.repositories.base import Repository
 
+# What a handled event keeps of its sender and content: nothing.
+FORGOTTEN: dict[str, Any] = {"sender": "", "payload": {}}
+
 
 class InboxRepository(Repository):
     async def add_many(self, events: Sequence[dict[str, Any]]) -> list[str]:
@@ -67,19 +70,21 @@ class InboxRepository(Repository):
     async def claim(self, event_id: str) -> bool:
         """Mark a pending event done; False if it was already done (or is unknown).
         One atomic statement: of two units handling the same event, only one can commit
-        with a True claim."""
+        with a True claim. A handled event keeps only its id (the guard against handling
+        it twice): who sent it and what it said are dropped with the claim."""
         result = await self.session.execute(
             update(InboxEvent)
             .where(InboxEvent.event_id == event_id, InboxEvent.done.is_(False))
-            .values(done=True)
+            .values(done=True, **FORGOTTEN)
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def forget_content(self, event_id: str) -> None:
-        """Keep only what guards against handling the event twice: for an event whose
-        content must not stay (an answer to an anonymous survey)."""
+        """Keep only what guards against handling the event twice, before the claim: for
+        an event whose content must not stay even until then (an answer to an anonymous
+        survey), or must not count as kept (the `!mes-donnees` being answered)."""
         await self.session.execute(
-            update(InboxEvent).where(InboxEvent.event_id == event_id).values(payload={})
+            update(InboxEvent).where(InboxEvent.event_id == event_id).values(**FORGOTTEN)
         )
 
     async def origin_ts(self, event_id: str) -> int | None:
@@ -105,8 +110,21 @@ class InboxRepository(Repository):
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def kept_for(self, user_id: str) -> Sequence[InboxEvent]:
+        """What `user_id` sent that is still kept whole: events not handled yet."""
+        result = await self.session.scalars(
+            select(InboxEvent)
+            .where(InboxEvent.sender == user_id, InboxEvent.done.is_(False))
+            .order_by(InboxEvent.id)
+        )
+        return result.all()
+
     async def erase_user(self, user_id: str) -> int:
+        """Handled events keep nothing of their sender (`claim`); older databases may
+        still hold some: forget those. Events still to handle stay, to be answered."""
         result = await self.session.execute(
-            delete(InboxEvent).where(InboxEvent.sender == user_id, InboxEvent.done.is_(True))
+            update(InboxEvent)
+            .where(InboxEvent.sender == user_id, InboxEvent.done.is_(True))
+            .values(**FORGOTTEN)
         )
         return int(getattr(result, "rowcount", 0) or 0)

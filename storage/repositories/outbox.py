@@ -15,6 +15,11 @@ from storage.base import utcnow
 from storage.models.runtime import OutboxMessage, SentEvent
 from storage.repositories.base import Repository
 
+# What a message keeps once it left or failed for good: not its text, its file or whom it
+# was for (they may be personal data); the row stays a while as the guard of its
+# transaction id and dedup key.
+SPENT: dict[str, Any] = {"content": {}, "attachment": None, "dm_user": None}
+
 
 class OutboxRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
@@ -112,14 +117,12 @@ class OutboxRepository(Repository):
         return await self.session.get(OutboxMessage, message_id)
 
     async def mark_sent(self, message_id: int, event_id: str, room_id: str) -> None:
-        # Once delivered, the payload is no longer needed (it may hold personal data).
         values: dict[str, Any] = {
             "status": "sent",
             "event_id": event_id,
             "room_id": room_id,
             "sent_at": utcnow(),
-            "attachment": None,
-            "content": {},
+            **SPENT,
         }
         if self.session.get_bind().dialect.update_returning:  # one statement
             found = await self.session.execute(
@@ -144,7 +147,7 @@ class OutboxRepository(Repository):
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status="failed", last_error=error[:2000], attachment=None)
+            .values(status="failed", last_error=error[:2000], **SPENT)
         )
 
     async def postpone(self, message_id: int, until: datetime, error: str) -> None:
@@ -163,7 +166,7 @@ class OutboxRepository(Repository):
         result = await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.room_id == room_id, OutboxMessage.status == "pending")
-            .values(status="failed", last_error=error, attachment=None)
+            .values(status="failed", last_error=error, **SPENT)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -174,19 +177,25 @@ class OutboxRepository(Repository):
         result = await self.session.scalars(select(SentEvent).where(SentEvent.tag == tag))
         return result.all()
 
-    async def prune(self, older_than: timedelta) -> int:
-        cutoff = utcnow() - older_than
-        result = await self.session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_(("sent", "failed")),
-                OutboxMessage.created_at < cutoff,
-                OutboxMessage.dedup_key.is_(None),
-            )
-        )
+    async def prune(self, older_than: timedelta, deduplicated_older_than: timedelta | None = None) -> int:
+        """Forget what was sent or failed: after `older_than`, or for a post with a dedup
+        key (unique for as long as its row lives) after `deduplicated_older_than`."""
+        now = utcnow()
+        done = OutboxMessage.status.in_(("sent", "failed"))
+        old = (OutboxMessage.created_at < now - older_than) & OutboxMessage.dedup_key.is_(None)
+        if deduplicated_older_than is not None:
+            old = old | (OutboxMessage.created_at < now - deduplicated_older_than)
+        result = await self.session.execute(delete(OutboxMessage).where(done, old))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def erase_dm_user(self, user_id: str) -> int:
+        """Forget what was sent to a person: rows still addressed to them (from before
+        `SPENT` was cleared on delivery) and rows whose dedup key names them (« a
+        reminder to X »). Messages still waiting are delivered first."""
+        names = OutboxMessage.dedup_key.contains(user_id, autoescape=True)
         result = await self.session.execute(
-            delete(OutboxMessage).where(OutboxMessage.dm_user == user_id, OutboxMessage.status != "pending")
+            delete(OutboxMessage).where(
+                or_(OutboxMessage.dm_user == user_id, names), OutboxMessage.status != "pending"
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)

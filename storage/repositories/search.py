@@ -171,7 +171,10 @@ class SearchRepository(Repository):
     async def _count(self, kind: str, counts: Mapping[str, int], sign: int) -> None:
         if not counts:
             return
-        if sign > 0:
+        if sign > 0 and self.session.get_bind().dialect.insert_returning:
+            await self._add_counts(kind, counts)
+            return
+        if sign > 0:  # SQLite < 3.35: one writer at a time, so read, then write
             known: set[str] = set()
             for chunk in _chunks(list(counts), 500):
                 known.update(
@@ -185,27 +188,76 @@ class SearchRepository(Repository):
                 [{"kind": kind, "term": t, "doc_count": 0} for t in new],
                 ["kind", "term"],
             )
-            variants = [
-                {"kind": kind, "variant": v, "term": t}
-                for t in new
-                if len(t) >= MIN_TYPO
-                for v in deletions(t)
-            ]
-            await self.bulk_insert(
-                SearchVariant.__table__,  # type: ignore[arg-type]
-                variants,
-                ["kind", "variant", "term"],
-            )
-        # One statement, executed for every term (the driver's executemany).
+            await self._add_variants(kind, new)
+        # One statement, executed for every term (the driver's executemany); in one order
+        # for every unit, so two units touching the same words wait instead of deadlocking.
         table = cast(Table, SearchVocab.__table__)
         stmt = (
             update(table)
             .where(table.c.kind == bindparam("k"), table.c.term == bindparam("t"))
             .values(doc_count=table.c.doc_count + bindparam("d"))
         )
-        params = [{"k": kind, "t": term, "d": sign * n} for term, n in counts.items()]
+        params = [{"k": kind, "t": term, "d": sign * counts[term]} for term in sorted(counts)]
         connection = await self.session.connection()
         await connection.execute(stmt, params)
+        if sign < 0:
+            await self._prune(kind, sorted(counts))
+
+    async def _add_counts(self, kind: str, counts: Mapping[str, int]) -> None:
+        """Count new documents for these words in one statement per chunk: the row is
+        created or its count raised, whatever another unit did meanwhile (a word whose
+        last document another unit just removed, and pruned, comes back). A word counted
+        from nothing gets its variants."""
+        table = cast(Table, SearchVocab.__table__)
+        for chunk in _chunks(sorted(counts), 500):
+            stmt = self._insert(table).values(
+                [{"kind": kind, "term": t, "doc_count": counts[t]} for t in chunk]
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["kind", "term"],
+                set_={"doc_count": table.c.doc_count + stmt.excluded.doc_count},
+            ).returning(table.c.term, table.c.doc_count)
+            fresh = [t for t, n in (await self.session.execute(stmt)).all() if n == counts[t]]
+            await self._add_variants(kind, fresh)
+
+    async def _add_variants(self, kind: str, terms: Iterable[str]) -> None:
+        variants = [
+            {"kind": kind, "variant": v, "term": t} for t in terms if len(t) >= MIN_TYPO for v in deletions(t)
+        ]
+        await self.bulk_insert(
+            SearchVariant.__table__,  # type: ignore[arg-type]
+            variants,
+            ["kind", "variant", "term"],
+        )
+
+    async def _prune(self, kind: str, terms: Sequence[str]) -> None:
+        """Forget the words no document holds any more, and their variants: a word stays
+        in the vocabulary only while something indexed says it (a profile's words are
+        personal data, gone with the profile). A word indexed again later comes back
+        with its variants (`_count`)."""
+        vocab = cast(Table, SearchVocab.__table__)
+        for chunk in _chunks(terms, 500):
+            gone = vocab.c.kind == kind, vocab.c.term.in_(chunk), vocab.c.doc_count <= 0
+            if self.session.get_bind().dialect.delete_returning:
+                # One statement: what it deleted is exactly what it returns, even with a
+                # concurrent unit indexing the same word again (its row lock is waited for).
+                result = await self.session.execute(delete(vocab).where(*gone).returning(vocab.c.term))
+                dropped = list(result.scalars())
+            else:  # SQLite < 3.35: one writer at a time anyway
+                dropped = list(await self.session.scalars(select(vocab.c.term).where(*gone)))
+                await self.session.execute(delete(vocab).where(*gone))
+            rows = [{"k": kind, "v": v, "t": t} for t in dropped if len(t) >= MIN_TYPO for v in deletions(t)]
+            if rows:
+                variants = cast(Table, SearchVariant.__table__)
+                connection = await self.session.connection()
+                await connection.execute(
+                    delete(variants).where(
+                        variants.c.kind == bindparam("k"),
+                        variants.c.variant == bindparam("v"),
+                        variants.c.term == bindparam("t"),
+                    ),
+                    rows,
+                )
 
     # --- reading --------------------------------------------------------------------
     def _expansion_statement(self, prefixed: Sequence[int], typos: bool) -> Any:

@@ -87,3 +87,55 @@ def test_starting_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path
 
     assert run() == "True"  # a new database: Alembic creates the schema
     assert run() == "False"  # the same database again: nothing to do, Alembic not loaded
+
+
+async def test_upgrading_forgets_what_older_versions_kept(db: Database) -> None:
+    """0005: handled events, spent messages and words no document holds, from before."""
+    async with db.unit() as repos:
+        await repos.inbox.add_many(
+            [
+                {
+                    "event_id": "$old",
+                    "room_id": "!r:x",
+                    "sender": "@zoe:x",
+                    "type": "m.room.message",
+                    "content": {"body": "!profil presentation syndicaliste"},
+                },
+                {
+                    "event_id": "$new",
+                    "room_id": "!r:x",
+                    "sender": "@zoe:x",
+                    "type": "m.room.message",
+                    "content": {"body": "!ping"},
+                },
+            ]
+        )
+        await repos.inbox.mark_done("$old")
+        sent = await repos.outbox.enqueue(
+            event_type="m.room.message", content={"body": "Zoé"}, dm_user="@zoe:x"
+        )
+        assert sent is not None
+        await repos.search.index("profile", 1, [("zythologie prospective", 1)])
+        await repos.search.index("profile", 2, [("prospective", 1)])
+        await repos.commit()
+    async with db.engine.begin() as conn:
+        # As an older version left them: the text kept, and a word with no document.
+        await conn.execute(text("UPDATE outbox_messages SET status = 'sent'"))
+        await conn.execute(text("DELETE FROM search_terms WHERE doc_id = 1"))
+        await conn.execute(text("UPDATE search_vocab SET doc_count = 0 WHERE term = 'zythologie'"))
+        await conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '0004_member_reminders'"
+                " WHERE version_num = '0005_forget_handled'"
+            )
+        )
+    await db.migrate()
+    async with db.engine.connect() as conn:
+        inbox = dict((await conn.execute(text("SELECT event_id, sender FROM inbox_events"))).all())
+        assert inbox == {"$old": "", "$new": "@zoe:x"}
+        outbox = (await conn.execute(text("SELECT dm_user, content FROM outbox_messages"))).all()
+        assert [row[0] for row in outbox] == [None] and "Zo" not in str(outbox)
+        vocab = set((await conn.execute(text("SELECT term FROM search_vocab"))).scalars())
+        variants = set((await conn.execute(text("SELECT DISTINCT term FROM search_variants"))).scalars())
+        assert vocab == variants == {"prospective"}
+        assert await conn.run_sync(is_up_to_date)

@@ -173,19 +173,35 @@ async def test_inbox_prune_forgets_old_handled_events_only(db: Database) -> None
         assert await repos.inbox.get("$e3") is not None  # old but never handled
 
 
+async def test_inbox_claim_keeps_only_the_event_id(db: Database) -> None:
+    async with db.unit() as repos:
+        await repos.inbox.add_many([event(1, body="!profil presentation syndicaliste")])
+        await repos.commit()
+    async with db.unit() as repos:
+        assert await repos.inbox.claim("$e1")
+        await repos.commit()
+    async with db.unit() as repos:
+        row = await repos.inbox.get("$e1")
+        assert row is not None and row.done
+        assert (row.sender, row.payload) == ("", {})  # who and what: gone once handled
+        assert not await repos.inbox.claim("$e1")  # and still handled once
+
+
 async def test_inbox_erase_user(db: Database) -> None:
     async with db.unit() as repos:
         await repos.inbox.add_many([event(1), event(2, sender=BOB), event(3)])
-        await repos.inbox.mark_done("$e1")
+        await repos.inbox.mark_done("$e1")  # handled by an older version: text still kept
         await repos.inbox.mark_done("$e2")
         await repos.commit()
     async with db.unit() as repos:
+        assert [e.event_id for e in await repos.inbox.kept_for(ALICE)] == ["$e3"]
         assert await repos.inbox.erase_user(ALICE) == 1  # pending ones stay, to be handled
         await repos.commit()
     async with db.unit() as repos:
-        assert await repos.inbox.get("$e1") is None
-        assert await repos.inbox.get("$e2") is not None
-        assert await repos.inbox.get("$e3") is not None
+        e1, e2, e3 = [await repos.inbox.get(f"$e{n}") for n in (1, 2, 3)]
+        assert e1 is not None and (e1.sender, e1.payload, e1.done) == ("", {}, True)
+        assert e2 is not None and e2.sender == BOB
+        assert e3 is not None and e3.sender == ALICE and not e3.done
 
 
 # --- outbox -----------------------------------------------------------------------
@@ -320,7 +336,7 @@ async def test_outbox_mark_sent(db: Database) -> None:
         assert a is not None and b is not None
         assert (a.status, a.event_id, a.content) == ("sent", "$a", {})  # payload cleared
         assert a.sent_at is not None and a.sent_at.tzinfo is not None
-        assert (b.status, b.room_id, b.attachment) == ("sent", "!dm:example.org", None)
+        assert (b.status, b.room_id, b.attachment, b.dm_user) == ("sent", "!dm:example.org", None, None)
         assert await repos.outbox.tag_for_event("$a") == "signal:42"
         assert await repos.outbox.tag_for_event("$b") is None  # untagged: not recorded
         (sent,) = await repos.outbox.events_for_tag("signal:42")
@@ -331,7 +347,7 @@ async def test_outbox_mark_sent(db: Database) -> None:
 
 
 async def test_outbox_mark_failed_and_postpone(db: Database) -> None:
-    failing = await _enqueue(db, attachment=b"data")
+    failing = await _enqueue(db, attachment=b"data", dm_user=ALICE, content={"body": "Zoé, votre profil"})
     waiting = await _enqueue(db)
     assert failing is not None and waiting is not None
     until = utcnow() + timedelta(minutes=1)
@@ -344,6 +360,7 @@ async def test_outbox_mark_failed_and_postpone(db: Database) -> None:
         f, w = await repos.outbox.get(failing), await repos.outbox.get(waiting)
         assert f is not None and w is not None
         assert f.status == "failed" and f.attachment is None
+        assert (f.content, f.dm_user) == ({}, None)  # its text and its addressee: gone
         assert f.last_error is not None and len(f.last_error) == 2000
         assert (w.status, w.attempts, w.last_error) == ("pending", 2, "M_LIMIT_EXCEEDED")
         assert w.not_before == until
@@ -366,7 +383,7 @@ async def test_outbox_fail_room(db: Database) -> None:
     statuses = {i: row.status for i, row in rows.items() if row is not None}
     row = rows[here]
     assert statuses == {here: "failed", also_here: "sent", elsewhere: "pending", dm: "pending"}
-    assert row is not None and row.last_error == "kicked"
+    assert row is not None and row.last_error == "kicked" and row.content == {}
 
 
 async def test_outbox_prune(db: Database) -> None:
@@ -375,8 +392,9 @@ async def test_outbox_prune(db: Database) -> None:
     sent_recent = await _enqueue(db)
     pending_old = await _enqueue(db)
     dedup_old = await _enqueue(db, dedup_key="digest:2026-W01")
+    dedup_older = await _enqueue(db, dedup_key="digest:2025-W01")
     async with db.unit() as repos:
-        for i in (sent_old, sent_recent, dedup_old):
+        for i in (sent_old, sent_recent, dedup_old, dedup_older):
             await repos.outbox.mark_sent(i, f"$s{i}", ROOM)
         await repos.outbox.mark_failed(failed_old, "gone")
         await repos.session.execute(
@@ -384,31 +402,45 @@ async def test_outbox_prune(db: Database) -> None:
             .where(OutboxMessage.id.in_([sent_old, failed_old, pending_old, dedup_old]))
             .values(created_at=utcnow() - timedelta(days=8))
         )
+        await repos.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == dedup_older)
+            .values(created_at=utcnow() - timedelta(days=401))
+        )
         await repos.commit()
     async with db.unit() as repos:
-        assert await repos.outbox.prune(timedelta(days=7)) == 2
+        assert await repos.outbox.prune(timedelta(days=7), timedelta(days=400)) == 3
         await repos.commit()
     async with db.unit() as repos:
         left = set((await repos.session.scalars(select(OutboxMessage.id))).all())
         assert left == {sent_recent, pending_old, dedup_old}
-        assert await repos.outbox.exists("digest:2026-W01")  # dedup keys are kept forever
+        assert await repos.outbox.exists("digest:2026-W01")  # a dedup key outlives the others
+        assert not await repos.outbox.exists("digest:2025-W01")  # but not forever
 
 
 async def test_outbox_erase_dm_user(db: Database) -> None:
     sent = await _enqueue(db, dm_user=ALICE)
+    legacy = await _enqueue(db, dm_user=ALICE)
     pending = await _enqueue(db, dm_user=ALICE)
     other = await _enqueue(db, dm_user=BOB)
+    reminder = await _enqueue(db, room_id=ROOM, dedup_key=f"sondage:3:reminder:{ALICE}")
+    bobs = await _enqueue(db, room_id=ROOM, dedup_key=f"sondage:3:reminder:{BOB}")
     async with db.unit() as repos:
-        await repos.outbox.mark_sent(sent, "$s", "!dm:x")
-        await repos.outbox.mark_sent(other, "$o", "!dm:y")
+        for i in (sent, legacy, other, reminder, bobs):
+            await repos.outbox.mark_sent(i, f"$s{i}", "!dm:x")
+        # Sent by an older version, which kept whom it was for.
+        await repos.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == legacy).values(dm_user=ALICE)
+        )
         await repos.commit()
     async with db.unit() as repos:
-        assert await repos.outbox.erase_dm_user(ALICE) == 1
+        assert await repos.outbox.erase_dm_user(ALICE) == 2
         await repos.commit()
     async with db.unit() as repos:
-        assert await repos.outbox.get(sent) is None
-        assert await repos.outbox.get(pending) is not None
-        assert await repos.outbox.get(other) is not None
+        assert await repos.outbox.get(legacy) is None
+        assert await repos.outbox.get(reminder) is None
+        for kept in (sent, pending, other, bobs):
+            assert await repos.outbox.get(kept) is not None
 
 
 # --- direct rooms -----------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, select
 
 from storage.db import Database
-from storage.models.search import SearchVocab
+from storage.models.search import SearchVariant, SearchVocab
 from storage.repositories import search as search_repo
 from storage.repositories.search import Restrict
 
@@ -182,8 +182,36 @@ async def test_reindex_and_remove_keep_vocabulary_counts(db: Database) -> None:
             ).all()
         )
     assert counts["evaluation"] == 1
-    assert counts["prospective"] == 0
+    assert "prospective" not in counts  # no document holds it: forgotten, variants too
     assert counts["energie"] == 1
+    async with db.unit() as repos:
+        variants = set(
+            await repos.session.scalars(select(SearchVariant.term).where(SearchVariant.kind == "profile"))
+        )
+    assert "prospective" not in variants and "evaluation" in variants
+
+
+async def test_a_forgotten_word_indexed_again_is_found_with_a_typo(db: Database) -> None:
+    async with db.unit() as repos:
+        await repos.search.index("profile", 1, [("zythologie", 1)])
+        await repos.commit()
+    async with db.unit() as repos:
+        await repos.search.remove("profile", 1)
+        await repos.commit()
+    assert await _ids(db, "zytologie") == []
+    async with db.unit() as repos:
+        await repos.search.index("profile", 2, [("zythologie", 1)])
+        await repos.commit()
+    assert await _ids(db, "zytologie") == [2]
+    async with db.unit() as repos:
+        assert (
+            await repos.session.scalar(
+                select(SearchVocab.doc_count).where(
+                    SearchVocab.kind == "profile", SearchVocab.term == "zythologie"
+                )
+            )
+            == 1
+        )
 
 
 async def test_restrict_and_paging(db: Database) -> None:
