@@ -131,6 +131,7 @@ def _services(max_items: int) -> Services:
     config = parse_config(
         {
             "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@oasis:example.org", "password": "x"},
+            "bot": {"rooms": ["!digest:example.org"]},
             "digest": {"rooms": ["!digest:example.org"], "max_items": max_items},
         }
     )

@@ -89,6 +89,7 @@ def _services() -> Services:
     config = parse_config(
         {
             "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@oasis:example.org", "password": "x"},
+            "bot": {"rooms": [ROOM]},
             "evenements": {"rappels": ["7j", "1j", "1h"]},
         }
     )

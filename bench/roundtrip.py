@@ -296,6 +296,8 @@ def start_oasis_bot(
         f"homeserver = {json.dumps(base)}\n"
         f"user_id = {json.dumps(account.user_id)}\n"
         'device_name = "oasis-bot benchmark"\n'
+        "[bot]\n"
+        f"rooms = {json.dumps([room_id])}\n"  # the network: the benchmark's room
         "[database]\n"
         f"url = {json.dumps(db_url)}\n"
         "[logging]\n"

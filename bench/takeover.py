@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 from bench.load import Client, Observer  # noqa: E402
 from bot.homeserver import EmbeddedSynapse  # noqa: E402
 from tests.support.databases import create_database, drop_database  # noqa: E402
+from tests.support.network import network_of  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
 
 
@@ -66,12 +67,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with aiohttp.ClientSession() as session:
             obs = Client(session, hs.url, creator.user_id, creator.access_token)
             members = [Client(session, hs.url, a.user_id, a.access_token) for a in member_accs]
-            data = await obs.call(
-                "POST",
-                "/_matrix/client/v3/createRoom",
-                {"name": "Relève", "invite": [bot_acc.user_id, *(m.user_id for m in members)]},
-            )
+            data = await obs.call("POST", "/_matrix/client/v3/createRoom", {"name": "Relève"})
             room = data["room_id"]
+            # A room of the network (its test space) before the bot is invited.
+            await asyncio.to_thread(network_of(hs).add, room)
+            for user_id in [bot_acc.user_id, *(m.user_id for m in members)]:
+                await obs.call("POST", f"/_matrix/client/v3/rooms/{room}/invite", {"user_id": user_id})
             for m in members:
                 await m.call("POST", f"/_matrix/client/v3/join/{room}", {})
             observer = Observer(obs, bot_acc.user_id)

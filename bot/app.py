@@ -18,6 +18,7 @@ from bot.context import Services
 from bot.dispatch import Dispatcher
 from bot.features import load_features
 from bot.i18n import Catalog, default_catalog
+from bot.network import Network
 from bot.permissions import Permissions
 from bot.registry import REGISTRY, Registry
 from bot.scheduler import JobContext, Scheduler
@@ -65,7 +66,9 @@ class App:
         await self.db.migrate()
         await self._login()
         logs.hide(self.client.nio.access_token)
-        self.permissions = Permissions(self.config, self.client.get_state, self.served_rooms)
+        self.permissions = Permissions(
+            self.config, self.client.get_state, Network(self.config.bot.rooms, self.client)
+        )
         self.services = Services(
             config=self.config,
             catalog=self.catalog,
@@ -125,12 +128,6 @@ class App:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
             self._stop.set()
-
-    def served_rooms(self) -> list[str]:
-        rooms = self.client.joined_rooms()
-        if self.config.bot.rooms:
-            rooms = [r for r in rooms if r in self.config.bot.rooms]
-        return [r for r in rooms if not self.client.is_direct(r)]
 
     async def _join(self, room_id: str, is_direct: bool) -> None:
         if await self.client.join(room_id):

@@ -106,7 +106,9 @@ class BotSettings(Section):
     admins: list[str] = []
     animators: list[str] = []
     animator_power_level: int = Field(default=50, ge=0, le=100)
-    rooms: list[str] = []  # rooms served; empty: every room the bot is in
+    # The network: its rooms' ids, or a space's id standing for the rooms it lists.
+    # Required (`parse_config` says what to write): roles come from these rooms only.
+    rooms: list[str] = []
     max_concurrent_commands: int = Field(default=8, ge=1, le=64)
 
     @field_validator("language")
@@ -146,9 +148,13 @@ class BotSettings(Section):
 
 
 class InviteSettings(Section):
-    # Who may invite the bot into a room: Matrix user ids (@a:b) or server names (b).
-    # Empty: the bot's own server and the admins.
+    # Who else may invite the bot: Matrix user ids (@a:b), server names (b), or "*".
+    # Always: anyone into the network's rooms, the admins anywhere, and anyone on the
+    # bot's own server into a direct chat.
     allow: list[str] = []
+    # A room outside the network: "answer" (joined, one polite answer, then silence) or
+    # "leave" (the invitation is declined).
+    outside: Literal["answer", "leave"] = "answer"
 
 
 class DatabaseSettings(Section):
@@ -268,6 +274,12 @@ def parse_config(data: dict[str, Any]) -> Config:
     matrix = core.get("matrix")
     if isinstance(matrix, dict) and not matrix.get("password") and not matrix.get("access_token"):
         problems.append(ConfigProblem("matrix.password", "no_credentials", "no password or token", {}))
+    # Without network rooms every room would count, and a moderator of any room would be
+    # an animator: refused, with what to write (an old config with `rooms = []` too).
+    bot = core.get("bot")
+    rooms = bot.get("rooms") if isinstance(bot, dict) else None
+    if not rooms:
+        problems.append(ConfigProblem("bot.rooms", "no_network", "no network rooms", {}))
     if problems or config is None:
         raise ConfigError(problems)
     return config

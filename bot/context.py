@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.formatting import Rich
 from bot.i18n import Catalog, Translator
 from bot.messages import OutgoingMessage, reaction_content
+from bot.network import Network
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -104,6 +105,11 @@ class Services:
     @property
     def tz(self) -> ZoneInfo:
         return self.config.tz
+
+    @property
+    def network(self) -> Network:
+        """The network's rooms (`[bot] rooms`, spaces expanded) as the bot sees them now."""
+        return Network(self.config.bot.rooms, self.rooms)
 
     def now(self) -> datetime:
         return self.clock().astimezone(self.tz)

@@ -118,7 +118,8 @@ def _ensure_room(hs: EmbeddedSynapse, state: DemoState) -> None:
 def demo_config(data_dir: Path, hs: EmbeddedSynapse, state: DemoState) -> dict[str, Any]:
     return {
         "matrix": {"homeserver": hs.url, "user_id": state.bot.user_id, "password": state.bot.password},
-        "bot": {"network_name": "OASIS", "animators": [state.animator.user_id]},
+        # The network is the demo's one room (created before the bot starts).
+        "bot": {"network_name": "OASIS", "animators": [state.animator.user_id], "rooms": [state.room_id]},
         "database": {"url": f"sqlite+aiosqlite:///{data_dir.absolute() / 'bot.db'}"},
     }
 

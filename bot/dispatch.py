@@ -75,9 +75,8 @@ class Dispatcher:
         etype = event.get("type", "")
         if etype not in self._wanted:
             return False
-        served = self.config.bot.rooms
-        if served and room_id not in served and not self.services.rooms.is_direct(room_id):
-            return False  # a room the bot is in but was not configured to serve
+        if not self.services.rooms.is_direct(room_id) and not self.services.network.contains(room_id):
+            return False  # outside the network: answered once when joined, then nothing
         if etype == "m.room.encrypted":
             return self.services.rooms.is_direct(room_id)
         if etype != "m.room.message":
@@ -296,7 +295,7 @@ class Dispatcher:
         if etype == "m.room.message":
             await self._on_message(ctx, event)
         elif etype == "oasis.invite":
-            await self._on_invite(event)
+            await self._on_invite(ctx, event)
         elif etype == "m.room.encrypted":
             await ctx.send(Reply("errors.encrypted"), dedup_key=f"encrypted:{ctx.room_id}")
         elif etype == "m.room.member":
@@ -316,21 +315,40 @@ class Dispatcher:
         for hook in self.registry.event_hooks.get(str(etype), []):
             await hook(ctx, event)
 
-    async def _on_invite(self, event: dict[str, Any]) -> None:
+    async def _on_invite(self, ctx: Context, event: dict[str, Any]) -> None:
+        """Into the network's rooms: from anyone. A direct chat: from the bot's own
+        homeserver and what `[invites] allow` names. Any other room: from the admins and
+        what `[invites] allow` names; it gets one polite answer and nothing else (or is
+        declined, `[invites] outside = "leave"`)."""
         inviter = event.get("sender", "")
         room_id = event["room_id"]
-        if not self._invite_allowed(inviter):
+        is_direct = bool((event.get("content") or {}).get("is_direct"))
+        if self.services.network.contains(room_id):
+            await self.join_room(room_id, False)
+            return
+        if not self._invite_allowed(inviter, is_direct):
             log.warning("invite to %s from %s refused (not in invites.allow)", room_id, inviter)
             return
-        await self.join_room(room_id, bool((event.get("content") or {}).get("is_direct")))
+        if is_direct:
+            await self.join_room(room_id, True)
+            return
+        if self.config.invites.outside == "leave":
+            log.warning("invite to %s from %s declined: not a room of the network", room_id, inviter)
+            return
+        await self.join_room(room_id, False)
+        log.info("%s is not a room of the network: answered once, then ignored", room_id)
+        await ctx.send(
+            Reply("network.outside_room", network=self.config.bot.network_name),
+            dedup_key=f"outside:{room_id}",
+        )
 
-    def _invite_allowed(self, inviter: str) -> bool:
-        allow = self.config.invites.allow
+    def _invite_allowed(self, inviter: str, is_direct: bool) -> bool:
         if inviter in self.config.bot.admins:
             return True
-        if not allow:
-            return inviter.endswith(":" + self.config.server_name)
         server = inviter.split(":", 1)[-1]
+        if is_direct and server == self.config.server_name:
+            return True
+        allow = self.config.invites.allow
         return "*" in allow or inviter in allow or server in allow
 
     async def _on_message(self, ctx: Context, event: dict[str, Any]) -> None:
@@ -362,11 +380,23 @@ class Dispatcher:
             raise UserError("commands.direct_only", command=code(ctx.prefix + cmd.path))
         ctx.role = await self.services.permissions.role_of(ctx.sender, ctx.room_id, ctx.is_direct)
         if ctx.role < cmd.role:
+            if ctx.role is Role.OUTSIDER:
+                raise PermissionDenied(
+                    "commands.outsider", network=self.config.bot.network_name, open=self._open_commands(ctx)
+                )
             raise PermissionDenied("commands.denied", role=ctx.t(cmd.role.key))
         values = parse_arguments(cmd.params, args, ctx)
         result = await cmd.handler(ctx, **values)
         for reply in ctx.reply_parts(result):
             await self._say(ctx, reply)
+
+    def _open_commands(self, ctx: Context) -> Rich:
+        """The commands open to someone outside the network (`!aide` lists the same)."""
+        names = [c.name for c in self.registry.unique_commands() if c.role <= Role.OUTSIDER and not c.hidden]
+        listed = Rich("", "")
+        for i, name in enumerate(names):
+            listed = listed + (", " if i else "") + code(ctx.prefix + name)
+        return listed
 
     async def _unknown(self, ctx: Context, typed: str) -> None:
         ctx.role = await self.services.permissions.role_of(ctx.sender, ctx.room_id, ctx.is_direct)

@@ -3,7 +3,10 @@
 nio's cached power levels can be stale (it merges the users map instead of replacing it),
 so we keep our own copy of each room's latest `m.room.power_levels` content, updated by
 the sync loop and fetched from the homeserver on a miss. In room version 12 the room's
-creators outrank every power level and are not listed: we treat them as above everyone."""
+creators outrank every power level and are not listed: we treat them as above everyone.
+
+Only the network's rooms count (`bot.network`): a moderator of a room outside it is no
+animator anywhere, and someone in none of its rooms is an outsider in a direct chat."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.config import Config
+from bot.network import Network
 from bot.roles import Role
 
 log = logging.getLogger(__name__)
@@ -29,12 +33,10 @@ def _creators_outrank(room_version: str) -> bool:
 
 
 class Permissions:
-    def __init__(
-        self, config: Config, fetch_state: StateFetcher, served_rooms: Callable[[], list[str]]
-    ) -> None:
+    def __init__(self, config: Config, fetch_state: StateFetcher, network: Network) -> None:
         self.config = config
         self._fetch = fetch_state
-        self._served_rooms = served_rooms
+        self.network = network
         self._power: dict[str, dict[str, Any]] = {}
         self._creators: dict[str, set[str]] = {}
 
@@ -86,10 +88,14 @@ class Permissions:
         return float(content.get("users_default", 0))
 
     async def role_in_room(self, user_id: str, room_id: str) -> Role:
+        """The role that power levels (or the config's lists) give in one room; outside
+        the network, only the config's lists count."""
         if user_id in self.config.bot.admins:
             return Role.ADMIN
         if user_id in self.config.bot.animators:
             return Role.ANIMATOR
+        if not self.network.contains(room_id):
+            return Role.OUTSIDER
         try:
             level = await self.level(room_id, user_id)
         except Exception:  # the homeserver is unreachable: fail closed, but say why in logs
@@ -98,15 +104,18 @@ class Permissions:
         return Role.ANIMATOR if level >= self.config.bot.animator_power_level else Role.MEMBER
 
     async def role_of(self, user_id: str, room_id: str, is_direct: bool) -> Role:
-        """In a room: the role there. In a direct chat: the highest role the person has
-        in any room the bot serves (an animator can manage from their DM)."""
+        """In a room: the role there (none outside the network). In a direct chat: the
+        highest role the person has in the network's rooms they are in (an animator can
+        manage from their DM); in none of them, an outsider."""
         if not is_direct:
             return await self.role_in_room(user_id, room_id)
         if user_id in self.config.bot.admins:
             return Role.ADMIN
-        best = Role.ANIMATOR if user_id in self.config.bot.animators else Role.MEMBER
-        for room in self._served_rooms():
+        if user_id in self.config.bot.animators:
+            return Role.ANIMATOR
+        best = Role.OUTSIDER
+        for room in self.network.rooms_of(user_id):
+            best = max(best, await self.role_in_room(user_id, room))
             if best >= Role.ANIMATOR:
                 break
-            best = max(best, await self.role_in_room(user_id, room))
         return best

@@ -177,11 +177,13 @@ class SyncLoop:
         inviter, is_direct = "", False
         for e in invite_state:
             src = getattr(e, "source", None) or {}
-            if src.get("type") == "m.room.member" and src.get("state_key") == self.client.user_id:
-                inviter = src.get("sender", "")
-                is_direct = bool((src.get("content") or {}).get("is_direct"))
-            elif getattr(e, "state_key", None) == self.client.user_id:
-                inviter = getattr(e, "sender", inviter)
+            if getattr(e, "state_key", src.get("state_key")) != self.client.user_id:
+                continue
+            inviter = getattr(e, "sender", None) or src.get("sender", "") or inviter
+            # nio moves the content out of `source` (InviteMemberEvent.content): whether
+            # the invitation is to a direct chat is read there.
+            content = getattr(e, "content", None) or src.get("content") or {}
+            is_direct = is_direct or bool(content.get("is_direct"))
         return {
             "type": "oasis.invite",
             "event_id": f"invite|{room_id}|{token}",

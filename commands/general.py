@@ -9,6 +9,7 @@ from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, bold, bullets, code, heading, lines
 from bot.registry import Command, command, personal_data
+from bot.roles import Role
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ async def ping(ctx: Context) -> Reply:
     return Reply("general.ping.pong")
 
 
-@command("langue", aliases=["language", "lang"], help="general.langue.help")
+@command("langue", aliases=["language", "lang"], help="general.langue.help", role=Role.OUTSIDER)
 async def language(ctx: Context, langue: Literal["fr", "en"] | None = None) -> Reply:
     if langue is None:
         return Reply("general.langue.current", language=ctx.t(f"general.langue.names.{ctx.locale}"))
@@ -30,7 +31,7 @@ async def language(ctx: Context, langue: Literal["fr", "en"] | None = None) -> R
     return Reply("general.langue.set", language=ctx.t(f"general.langue.names.{langue}"))
 
 
-@command("aide", aliases=["help", "commandes", "commands"], help="general.aide.help")
+@command("aide", aliases=["help", "commandes", "commands"], help="general.aide.help", role=Role.OUTSIDER)
 async def help_(ctx: Context, commande: Rest = "") -> Reply:
     if commande:
         return Reply(rich=_command_help(ctx, commande))

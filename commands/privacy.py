@@ -14,6 +14,7 @@ from typing import Any
 from bot.context import Context, Reply
 from bot.formatting import Rich, bullets, code, lines
 from bot.registry import command
+from bot.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ async def collect(ctx: Context, user_id: str) -> dict[str, Any]:
     }
 
 
-@command("mes-donnees", aliases=["my-data", "mesdonnees", "mydata"], help="donnees.export.help")
+@command(
+    "mes-donnees", aliases=["my-data", "mesdonnees", "mydata"], help="donnees.export.help", role=Role.OUTSIDER
+)
 async def my_data(ctx: Context) -> Reply | list[Reply]:
     data = await collect(ctx, ctx.sender)
     document = {
@@ -64,7 +67,12 @@ async def my_data(ctx: Context) -> Reply | list[Reply]:
     return Reply("donnees.export.sent_in_dm")
 
 
-@command("oublier-moi", aliases=["forget-me", "oubliermoi", "forgetme"], help="donnees.erase.help")
+@command(
+    "oublier-moi",
+    aliases=["forget-me", "oubliermoi", "forgetme"],
+    help="donnees.erase.help",
+    role=Role.OUTSIDER,
+)
 async def forget_me(ctx: Context) -> Reply:
     """First step: say what will be erased and how to confirm."""
     data = await collect(ctx, ctx.sender)

@@ -28,6 +28,7 @@ from tests.support.databases import (
     postgres_server_url,
 )
 from tests.support.matrix import TestUser
+from tests.support.network import network_of
 
 load_features()
 
@@ -190,6 +191,11 @@ def bot_config(homeserver: EmbeddedSynapse, account: Account, db_url: str, **sec
     }
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)
+    if "rooms" not in raw.get("bot", {}):
+        # The homeserver's test network (blocking, quick once the space exists).
+        network = network_of(homeserver)
+        network.admit(account)
+        raw.setdefault("bot", {}).update(network.rooms_config())
     return parse_config(raw)
 
 
@@ -213,6 +219,11 @@ async def start_bot(
         sections.setdefault("accueil", {"enabled": False})
         acct = account or await register("oasis", displayname="OASIS")
         url = db_url or f"sqlite+aiosqlite:///{tmp_path / ('bot-' + uuid.uuid4().hex[:6] + '.db')}"
+        # The network: the homeserver's test space (every room `create_room` makes),
+        # unless the test names its own rooms.
+        network = await asyncio.to_thread(network_of, homeserver)
+        await asyncio.to_thread(network.admit, acct)
+        sections["bot"] = {**network.rooms_config(), **sections.get("bot", {})}
         app = App(bot_config(homeserver, acct, url, **sections), clock=clock)
         task = await run_app(app)
         bot = RunningBot(app, task)

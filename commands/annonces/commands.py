@@ -51,9 +51,9 @@ def read_when(text: str, now: datetime) -> tuple[datetime | None, Recurrence | N
 
 def resolve_rooms(ctx: Context, text: str) -> list[str]:
     """Room ids (« !abc:server ») and aliases (« #reseau:server ») the animator named,
-    as the ids of rooms the bot is in."""
+    as the ids of the network's rooms the bot is in (never a room outside the network)."""
     rooms: list[str] = []
-    joined = ctx.services.rooms.joined_rooms()
+    joined = ctx.services.network.rooms()
     for token in text.replace(",", " ").split():
         if token.startswith("!"):
             room = token if token in joined else None

@@ -78,7 +78,7 @@ async def test_slow_command_blocks_nobody_else(start_bot: BotStarter, user) -> N
 async def test_invitation_from_a_stranger_is_refused(start_bot: BotStarter, user) -> None:
     bot = await start_bot(invites={"allow": ["@nobody:localhost"]})
     mallory: TestUser = await user("mallory")
-    room = await mallory.create_room("Pas invité", invite=[bot.user_id])
+    room = await mallory.create_room("Pas invité", invite=[bot.user_id], network=False)
     await asyncio.sleep(2.5)
     assert room not in bot.app.client.nio.rooms
 

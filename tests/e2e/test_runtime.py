@@ -60,10 +60,12 @@ async def test_help_depends_on_role(start_bot: BotStarter, user, as_animator: bo
 async def test_direct_chat_without_prefix(start_bot: BotStarter, user) -> None:
     bot = await start_bot()
     bob: TestUser = await user("bob")
+    await room_with_bot(bob, bot.user_id)  # a member of the network
     room = await bob.create_room(None, invite=[bot.user_id], is_direct=True)
     await bob.wait_for(
         lambda s: (
-            s.type == "m.room.member"
+            s.room_id == room
+            and s.type == "m.room.member"
             and s.event.get("state_key") == bot.user_id
             and s.content.get("membership") == "join"
         )

@@ -72,10 +72,12 @@ async def test_submit_duplicate_and_support(start_bot: BotStarter, user) -> None
 async def test_submit_step_by_step_in_a_direct_chat(start_bot: BotStarter, user) -> None:
     bot = await start_bot()
     carol: TestUser = await user("carol")
+    await room_with_bot(carol, bot)  # a member of the network
     dm = await carol.create_room(None, invite=[bot.user_id], is_direct=True)
     await carol.wait_for(
         lambda s: (
-            s.type == "m.room.member"
+            s.room_id == dm
+            and s.type == "m.room.member"
             and s.event.get("state_key") == bot.user_id
             and s.content.get("membership") == "join"
         )

@@ -228,10 +228,10 @@ async def test_the_rooms_of_a_space_are_one_group(start_bot: BotStarter, user: U
     alice = await user("alice", displayname="Alice")
     server = alice.user_id.split(":", 1)[1]
     bot = await start_bot(accueil={**FAST, "groups": [[f"#oasis-espace:{server}"]]})
-    made = await alice.client.room_create(
-        name="OASIS", alias="oasis-espace", space=True, invite=[bot.user_id]
-    )
+    made = await alice.client.room_create(name="OASIS", alias="oasis-espace", space=True)
     space = str(made.room_id)  # type: ignore[union-attr]
+    await alice.add_to_network(space)  # a sub-space of the network, so the bot joins it
+    await alice.invite(space, bot.user_id)
     first = await room_with_bot(alice, bot.user_id, name="Accueil")
     second = await room_with_bot(alice, bot.user_id, name="Veille")
     for child in (first, second):

@@ -172,6 +172,8 @@ def test_run_refuses_a_second_process_on_a_sqlite_database(tmp_path: Path) -> No
             homeserver = "http://127.0.0.1:9"
             user_id = "@oasis:localhost"
             password = "secret"
+            [bot]
+            rooms = ["!net:localhost"]
             [database]
             url = "sqlite+aiosqlite:///{db}"
             """
@@ -214,6 +216,8 @@ def test_run_says_in_french_that_the_database_does_not_exist(pg_url: str, tmp_pa
             homeserver = "http://127.0.0.1:9"
             user_id = "@oasis:localhost"
             password = "secret"
+            [bot]
+            rooms = ["!net:localhost"]
             [database]
             url = "{missing}"
             """

@@ -19,6 +19,7 @@ from tests.support.fakes import FakeRooms, make_context, make_services, queued, 
 
 ANIM = "@camille:exemple.fr"
 ROOM, OTHER = "!reseau:exemple.fr", "!autre:exemple.fr"
+OUTSIDE = "!annexe:exemple.fr"  # a room the bot is in, not the network's
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # Wednesday 11:00 in Paris
 
 
@@ -35,8 +36,13 @@ class Clock:
 
 
 def services(clock: Clock) -> Any:
-    rooms = FakeRooms(members={ROOM: [ANIM], OTHER: [ANIM]}, aliases={OTHER: ["#autre:exemple.fr"]})
-    return make_services(test_config(annonces={"grace": "1h"}), rooms=rooms, clock=clock)
+    rooms = FakeRooms(
+        members={ROOM: [ANIM], OTHER: [ANIM], OUTSIDE: [ANIM]},
+        aliases={OTHER: ["#autre:exemple.fr"], OUTSIDE: ["#annexe:exemple.fr"]},
+    )
+    return make_services(
+        test_config(bot={"rooms": [ROOM, OTHER]}, annonces={"grace": "1h"}), rooms=rooms, clock=clock
+    )
 
 
 async def run(db: Database, svc: Any, handler: Any, *args: Any) -> str:
@@ -80,6 +86,10 @@ async def test_schedule_list_cancel(db: Database) -> None:
         "ERREUR Ce moment est déjà passé"
     )
     assert (await run(db, svc, sub("planifier"), "chaque blurp | x")).startswith("ERREUR")
+    # A room the bot is in, outside the network: never announced to (issue 11).
+    assert (await run(db, svc, sub("planifier"), "demain | #annexe:exemple.fr | x")).startswith(
+        "ERREUR Je ne suis pas dans le salon « #annexe:exemple.fr », ou il ne fait pas partie du réseau."
+    )
     assert (await run(db, svc, sub("planifier"), "demain | #inconnu:x.fr | x")).startswith(
         "ERREUR Je ne suis pas dans le salon « #inconnu:x.fr »"
     )

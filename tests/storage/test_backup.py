@@ -176,6 +176,8 @@ def test_the_command_line_in_french(tmp_path: Path) -> None:
                 homeserver = "http://127.0.0.1:9"
                 user_id = "@oasis:localhost"
                 password = "secret"
+                [bot]
+                rooms = ["!net:localhost"]
                 [database]
                 url = "sqlite+aiosqlite:///{db}"
                 """

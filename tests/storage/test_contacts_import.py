@@ -142,6 +142,7 @@ def test_the_command_line_prints_a_french_summary(tmp_path: Path, capsys: pytest
     config = tmp_path / "config.toml"
     config.write_text(
         '[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@oasis:x.org"\npassword = "x"\n'
+        '[bot]\nrooms = ["!net:x.org"]\n'
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "oasis.db"}"\n'
     )
     contacts = tmp_path / "contacts.csv"

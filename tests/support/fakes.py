@@ -62,9 +62,14 @@ class FakePermissions:
         return self.roles.get(user_id, Role.MEMBER)
 
 
+# The network of unit tests: the room `make_context` puts people in by default.
+NETWORK_ROOM = "!room:example.org"
+
+
 def test_config(**sections: dict[str, Any]) -> Config:
     raw: dict[str, Any] = {
         "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@oasis:example.org", "password": "x"},
+        "bot": {"rooms": [NETWORK_ROOM]},
     }
     for name, values in sections.items():
         raw.setdefault(name, {}).update(values)

@@ -12,9 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, RoomCreateResponse, RoomSendResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    RoomCreateResponse,
+    RoomInviteError,
+    RoomSendResponse,
+    SyncResponse,
+)
 
 from bot.homeserver import Account, EmbeddedSynapse
+from tests.support.network import network_of
 
 
 @dataclass
@@ -132,11 +140,30 @@ class TestUser:
         )
 
     async def create_room(
-        self, name: str | None = "Salon de test", invite: list[str] | None = None, *, is_direct: bool = False
+        self,
+        name: str | None = "Salon de test",
+        invite: list[str] | None = None,
+        *,
+        is_direct: bool = False,
+        network: bool = True,
     ) -> str:
-        resp = await self.client.room_create(name=name, invite=invite or [], is_direct=is_direct)
+        """A room of the network (listed in the homeserver's network space before anyone is
+        invited), or outside it (`network=False`), or a direct chat (never the network's)."""
+        if is_direct or not network:
+            resp = await self.client.room_create(name=name, invite=invite or [], is_direct=is_direct)
+            assert isinstance(resp, RoomCreateResponse), resp
+            return str(resp.room_id)
+        resp = await self.client.room_create(name=name)
         assert isinstance(resp, RoomCreateResponse), resp
-        return str(resp.room_id)
+        room = str(resp.room_id)
+        await self.add_to_network(room)
+        for user_id in invite or []:
+            await self.invite(room, user_id)
+        return room
+
+    async def add_to_network(self, room_id: str) -> None:
+        net = await asyncio.to_thread(network_of, self.hs)
+        await asyncio.to_thread(net.add, room_id)
 
     async def join(self, room_id: str) -> None:
         resp = await self.client.join(room_id)
@@ -146,7 +173,8 @@ class TestUser:
         await self.client.room_leave(room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:
-        await self.client.room_invite(room_id, user_id)
+        resp = await self.client.room_invite(room_id, user_id)
+        assert not isinstance(resp, RoomInviteError), resp
 
     async def set_display_name(self, name: str) -> None:
         await self.client.set_displayname(name)

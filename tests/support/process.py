@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.homeserver import Account, EmbeddedSynapse, free_port
+from tests.support.network import network_of
 
 
 def toml_value(value: Any) -> str:
@@ -66,12 +67,14 @@ class BotProcess:
         self.log_path = folder / f"{name}.log"
         self.sections = sections
         self.process: subprocess.Popen[bytes] | None = None
+        network_of(hs).admit(account)  # blocking, once, before the bot runs
         self.write_config()
 
     def write_config(self) -> None:
         config: dict[str, dict[str, Any]] = {
             "matrix": {"homeserver": self.hs.url, "user_id": self.user_id, "password": self.account.password},
             "database": {"url": self.db_url},
+            "bot": network_of(self.hs).rooms_config(),  # admitted in __init__
             "invites": {"allow": ["localhost"]},
             "logging": {"level": "INFO"},
             "monitoring": {"listen": f"127.0.0.1:{self.port}"},

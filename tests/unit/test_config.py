@@ -50,12 +50,20 @@ url = "postgresql+asyncpg://oasis:pw@db.example.org/oasis"
 level = "debug"
 """
 
-MINIMAL = """
+NO_NETWORK = """
 [matrix]
 homeserver = "https://matrix.example.org"
 user_id = "@oasis:example.org"
 password = "pw"
 """
+# The smallest valid config; it ends in [bot], so a test adds its own [bot] keys after it.
+MINIMAL = (
+    NO_NETWORK
+    + """
+[bot]
+rooms = ["!net:example.org"]
+"""
+)
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +122,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert cfg.bot.timezone == "Europe/Paris"
     assert cfg.bot.prefixes == ["!", "/"]
     assert cfg.bot.animator_power_level == 50
-    assert cfg.bot.admins == [] and cfg.bot.animators == [] and cfg.bot.rooms == []
+    assert cfg.bot.admins == [] and cfg.bot.animators == [] and cfg.bot.rooms == ["!net:example.org"]
+    assert cfg.invites.allow == [] and cfg.invites.outside == "answer"
     assert cfg.database.url == "sqlite+aiosqlite:///oasis-bot.db"
     assert cfg.logging.level == "INFO"
 
@@ -136,12 +145,13 @@ def test_config_is_frozen(tmp_path: Path) -> None:
 
 
 def test_missing_homeserver(tmp_path: Path) -> None:
-    p = only_problem('[matrix]\nuser_id = "@oasis:example.org"\npassword = "x"\n', tmp_path)
+    text = '[matrix]\nuser_id = "@oasis:example.org"\npassword = "x"\n[bot]\nrooms = ["!n:example.org"]\n'
+    p = only_problem(text, tmp_path)
     assert (p.key, p.error_type) == ("matrix.homeserver", "missing")
 
 
 def test_missing_matrix_section(tmp_path: Path) -> None:
-    p = only_problem('[bot]\nlanguage = "fr"\n', tmp_path)
+    p = only_problem('[bot]\nlanguage = "fr"\nrooms = ["!net:example.org"]\n', tmp_path)
     assert (p.key, p.error_type) == ("matrix", "missing")
 
 
@@ -152,7 +162,7 @@ def test_bad_user_id(tmp_path: Path) -> None:
 
 
 def test_bad_admin_id(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + '[bot]\nadmins = ["alice"]\n', tmp_path)
+    p = only_problem(MINIMAL + 'admins = ["alice"]\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.admins", "user_id")
 
 
@@ -160,8 +170,42 @@ def test_bad_admin_id(tmp_path: Path) -> None:
 def test_bad_room_id(tmp_path: Path, room: str) -> None:
     # An alias is refused: the bot compares these with the IDs of the rooms it is in, so
     # an alias would silently never match.
-    p = only_problem(MINIMAL + f'[bot]\nrooms = ["{room}"]\n', tmp_path)
+    p = only_problem(NO_NETWORK + f'[bot]\nrooms = ["{room}"]\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.rooms", "room_id")
+
+
+@pytest.mark.parametrize("rooms", [None, "[]"])
+def test_no_network_rooms(tmp_path: Path, rooms: str | None) -> None:
+    # No network, or an old deployment's `rooms = []` (once: every room the bot was in).
+    text = NO_NETWORK + (f"[bot]\nrooms = {rooms}\n" if rooms else "")
+    p = only_problem(text, tmp_path)
+    assert (p.key, p.error_type) == ("bot.rooms", "no_network")
+
+
+def test_no_network_report_says_what_to_write(tmp_path: Path) -> None:
+    out = report(tmp_path, NO_NETWORK + "[bot]\nrooms = []\n").splitlines()
+    assert out[1].startswith(f"  - bot.rooms{NBSP}: aucun salon du réseau. Écrivez dans [bot] les")
+    assert 'rooms = ["!abcdef:example.org"]' in out[1]
+    english = report(tmp_path, NO_NETWORK, lang="en").splitlines()
+    assert english[1].startswith("  - bot.rooms: no network rooms. Write the IDs")
+
+
+def test_run_with_no_network_explains_and_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An existing deployment with `rooms = []` meets the same explanation at start, instead
+    # of every room it is in silently counting (or none).
+    path = write(tmp_path, NO_NETWORK + "[bot]\nrooms = []\n")
+    assert main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"bot.rooms{NBSP}: aucun salon du réseau" in err and 'rooms = ["!abcdef:example.org"]' in err
+
+
+def test_invites_outside(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL + '[invites]\noutside = "leave"\n'), environ={})
+    assert cfg.invites.outside == "leave"
+    p = only_problem(MINIMAL + '[invites]\noutside = "ignore"\n', tmp_path)
+    assert (p.key, p.error_type) == ("invites.outside", "literal_error")
 
 
 @pytest.mark.parametrize("url", ["matrix.example.org", "ftp://matrix.example.org", "https://", ""])
@@ -171,7 +215,7 @@ def test_bad_url(tmp_path: Path, url: str) -> None:
 
 
 def test_unknown_key(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + '[bot]\nlangage = "fr"\n', tmp_path)
+    p = only_problem(MINIMAL + 'langage = "fr"\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.langage", "extra_forbidden")
 
 
@@ -184,24 +228,24 @@ def test_unknown_section(tmp_path: Path) -> None:
 
 
 def test_bad_timezone(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + '[bot]\ntimezone = "Europe/Paaris"\n', tmp_path)
+    p = only_problem(MINIMAL + 'timezone = "Europe/Paaris"\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.timezone", "timezone")
 
 
 def test_bad_language(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + '[bot]\nlanguage = "de"\n', tmp_path)
+    p = only_problem(MINIMAL + 'language = "de"\n', tmp_path)
     assert (p.key, p.error_type) == ("bot.language", "language")
     assert p.context["choices"] == "fr, en"
 
 
 def test_bad_prefixes(tmp_path: Path) -> None:
     for prefixes in ("[]", '["a"]', '["! "]', '[""]'):
-        p = only_problem(MINIMAL + f"[bot]\nprefixes = {prefixes}\n", tmp_path)
+        p = only_problem(MINIMAL + f"prefixes = {prefixes}\n", tmp_path)
         assert (p.key, p.error_type) == ("bot.prefixes", "prefixes")
 
 
 def test_power_level_out_of_range(tmp_path: Path) -> None:
-    p = only_problem(MINIMAL + "[bot]\nanimator_power_level = 150\n", tmp_path)
+    p = only_problem(MINIMAL + "animator_power_level = 150\n", tmp_path)
     assert (p.key, p.error_type) == ("bot.animator_power_level", "less_than_equal")
 
 
@@ -254,6 +298,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "matrix.password",  # no credentials either: said now, not after the rest is fixed
         "bot.language",
         "bot.timezone",
+        "bot.rooms",  # no network either
     }
 
 
@@ -264,7 +309,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     ("text", "line"),
     [
         (
-            '[matrix]\nuser_id = "@oasis:example.org"\npassword = "x"\n',
+            '[matrix]\nuser_id = "@oasis:example.org"\npassword = "x"\n[bot]\nrooms = ["!n:example.org"]\n',
             f"  - matrix.homeserver{NBSP}: clé obligatoire manquante.",
         ),
         (
@@ -278,20 +323,20 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             f"http(s). Exemple{NBSP}: https://matrix.example.org",
         ),
         (
-            MINIMAL + "[bot]\ncouleur = 1\n",
+            MINIMAL + "couleur = 1\n",
             f"  - bot.couleur{NBSP}: clé inconnue. Vérifiez l'orthographe (voir config.example.toml).",
         ),
         (
-            MINIMAL + "[bot]\ntimezone = 'Mars/Olympus'\n",
+            MINIMAL + "timezone = 'Mars/Olympus'\n",
             f"  - bot.timezone{NBSP}: fuseau horaire «{NBSP}Mars/Olympus{NBSP}» inconnu. "
             f"Exemple{NBSP}: Europe/Paris",
         ),
         (
-            MINIMAL + "[bot]\nlanguage = 'de'\n",
+            MINIMAL + "language = 'de'\n",
             f"  - bot.language{NBSP}: langue «{NBSP}de{NBSP}» inconnue. Langues possibles{NBSP}: fr, en.",
         ),
         (
-            MINIMAL + "[bot]\nanimator_power_level = 'cinquante'\n",
+            MINIMAL + "animator_power_level = 'cinquante'\n",
             f"  - bot.animator_power_level{NBSP}: «{NBSP}cinquante{NBSP}» n'est pas un nombre entier.",
         ),
         (
@@ -314,12 +359,12 @@ def test_unknown_section_report_lists_the_sections(tmp_path: Path) -> None:
 
 def test_report_counts_problems(tmp_path: Path) -> None:
     out = report(tmp_path, '[matrix]\nuser_id = "x"\n')
-    assert out.splitlines()[0].startswith("3 problèmes dans")
-    assert len(out.splitlines()) == 4
+    assert out.splitlines()[0].startswith("4 problèmes dans")  # with no network rooms
+    assert len(out.splitlines()) == 5
 
 
 def test_report_in_english(tmp_path: Path) -> None:
-    out = report(tmp_path, MINIMAL + "[bot]\nlanguage = 'de'\n", lang="en")
+    out = report(tmp_path, MINIMAL + "language = 'de'\n", lang="en")
     assert out.splitlines()[0].endswith("1 problem in " + str(tmp_path / "config.toml") + ":")
     assert out.splitlines()[1] == "  - bot.language: unknown language « de ». Possible languages: fr, en."
 
@@ -388,7 +433,7 @@ def test_env_wins_over_the_file(tmp_path: Path) -> None:
 
 def test_env_access_token_and_ids_without_a_matrix_section(tmp_path: Path) -> None:
     cfg = load_config(
-        write(tmp_path, "[bot]\n"),
+        write(tmp_path, '[bot]\nrooms = ["!net:example.org"]\n'),
         environ={
             "OASIS_MATRIX_ACCESS_TOKEN": "syt_x",
             "OASIS_MATRIX_HOMESERVER": "https://m.example.org",
@@ -462,7 +507,7 @@ def test_check_config_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_check_config_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check-config", str(write(tmp_path, MINIMAL + "[bot]\nlanguage = 'de'\n"))])
+    code = main(["check-config", str(write(tmp_path, MINIMAL + "language = 'de'\n"))])
     out = capsys.readouterr().out
     assert code == 1
     assert "bot.language" in out and "inconnue" in out
@@ -515,6 +560,9 @@ def test_example_config_without_password_says_how(capsys: pytest.CaptureFixture[
 
 def test_parse_config_on_a_mapping() -> None:
     cfg = parse_config(
-        {"matrix": {"homeserver": "http://localhost:8008", "user_id": "@b:localhost", "password": "x"}}
+        {
+            "matrix": {"homeserver": "http://localhost:8008", "user_id": "@b:localhost", "password": "x"},
+            "bot": {"rooms": ["!net:localhost"]},
+        }
     )
     assert cfg.server_name == "localhost"

@@ -20,7 +20,7 @@ def _state() -> DemoState:
         return DemoAccount(name, password, user_id=f"@{name}:localhost")
 
     bot = account("oasis", 'p"a\\ss é\u00e9\t')  # quotes, backslash, accents, a tab
-    return DemoState(bot, account("camille", "x"), account("dominique", "y"))
+    return DemoState(bot, account("camille", "x"), account("dominique", "y"), room_id="!demo:localhost")
 
 
 def test_written_config_reads_back_as_the_same_values(tmp_path: Path) -> None:
@@ -36,6 +36,7 @@ def test_written_config_is_a_valid_bot_config(tmp_path: Path) -> None:
     config, text = report_config(str(path))
     assert config is not None, text
     assert config.matrix.user_id == "@oasis:localhost"
+    assert config.bot.rooms == ["!demo:localhost"]  # the demo's room is the network
     assert str(tmp_path / "bot.db") in config.database.url
 
 

@@ -90,7 +90,7 @@ def make_registry(calls: Calls) -> Registry:
     async def count(ctx: Context, n: int) -> Reply:
         return Reply(rich=Rich.text(str(n * 2)))
 
-    @command("langue", help="general.ping.help", registry=reg)
+    @command("langue", help="general.ping.help", registry=reg, role=Role.OUTSIDER)
     async def set_language(ctx: Context, langue: str) -> None:
         await ctx.repos.settings.set_language(ctx.sender, langue)
         if langue == "xx":
@@ -647,6 +647,55 @@ async def test_invite_allow_list(db: Database, catalog: Catalog, calls: Calls) -
         invite(ALICE, room="!d:x"),  # own server, but not listed
     )
     assert sorted(r for r, _ in bot.joined) == ["!a:x", "!b:x"]
+
+
+async def test_invitations_into_the_network_and_elsewhere(
+    db: Database, catalog: Catalog, calls: Calls
+) -> None:
+    bot = Harness(db, catalog, calls)
+    bot.config = test_config(bot={"admins": [BOB]})
+    bot.restart()
+    await bot.send(
+        invite("@eve:elsewhere.org", room=ROOM),  # a network room: from anyone
+        invite(ALICE, room="!side:example.org"),  # her own side room: not from a member
+        invite(BOB, room="!foreign:example.org"),  # an admin's: joined, answered once
+    )
+    assert sorted(bot.joined) == [("!foreign:example.org", False), (ROOM, False)]
+    assert await bot.outbox() == [
+        {
+            **(await bot.outbox())[0],
+            "room_id": "!foreign:example.org",
+            "body": f"Bonjour{NNBSP}! Ce salon ne fait pas partie du réseau OASIS{NBSP}: je n'y réponds pas. "
+            "Pour me parler, écrivez-moi en discussion privée ou dans un salon du réseau.",
+        }
+    ]
+    await bot.send(invite(BOB, room="!foreign:example.org"))  # invited again
+    assert len(await bot.outbox()) == 1  # said once
+    # What is said there afterwards never reaches the handlers.
+    assert not bot.dispatcher.wants("!foreign:example.org", message("!ping", room="!foreign:example.org"))
+
+
+async def test_invitation_outside_the_network_declined(db: Database, catalog: Catalog, calls: Calls) -> None:
+    bot = Harness(db, catalog, calls)
+    bot.config = test_config(bot={"admins": [BOB]}, invites={"outside": "leave"})
+    bot.restart()
+    await bot.send(invite(BOB, room="!foreign:example.org"), invite(BOB, room=DM, is_direct=True))
+    assert bot.joined == [(DM, True)]
+    assert await bot.outbox() == []
+
+
+async def test_outsider_in_a_direct_chat(bot: Harness) -> None:
+    carol = "@carol:example.org"
+    bot.permissions.roles[carol] = Role.OUTSIDER
+    await bot.send(message("ping", room=DM, sender=carol))
+    assert (await bot.bodies())[-1] == (
+        f"Vous n'êtes dans aucun salon du réseau OASIS{NBSP}: ici, je ne réponds qu'à !langue. "
+        "Pour rejoindre le réseau, demandez une invitation à l'équipe d'animation."
+    )
+    assert f"ping:{carol}" not in bot.calls.log
+    await bot.send(message("langue en", room=DM, sender=carol))  # open to everyone
+    async with bot.db.unit() as repos:
+        assert await repos.settings.language(carol) == "en"
 
 
 # --- conversations ----------------------------------------------------------------

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from bot.config import Config
+from bot.network import Network
 from bot.permissions import Permissions
 from bot.roles import Role
-from tests.support.fakes import test_config
+from tests.support.fakes import FakeRooms, test_config
 
 ROOM = "!room:example.org"
 OTHER = "!other:example.org"
@@ -49,13 +50,28 @@ class FakeState:
         return self.state.get((room_id, event_type))
 
 
+EVERYONE = [ALICE, BOB, CREATOR, CO_CREATOR, NOBODY]
+OUTSIDE = "!outside:example.org"  # a room the bot is in, not the network's
+SPACE = "!space:example.org"
+
+
 def make(
-    state: FakeState, *, served: list[str] | None = None, config: Config | None = None, **bot: Any
+    state: FakeState,
+    *,
+    network: list[str] | None = None,
+    members: dict[str, list[str]] | None = None,
+    spaces: dict[str, list[str]] | None = None,
+    config: Config | None = None,
+    **bot: Any,
 ) -> Permissions:
+    """Everyone is in ROOM and OTHER (the network, unless `network` says otherwise) and in
+    OUTSIDE; ALICE has a direct chat with the bot."""
     if config is None:
-        config = test_config(bot=bot)
-    rooms = served if served is not None else [ROOM]
-    return Permissions(config, state, lambda: list(rooms))
+        config = test_config(bot={"rooms": [ROOM, OTHER] if network is None else network, **bot})
+    if members is None:
+        members = {ROOM: EVERYONE, OTHER: EVERYONE, OUTSIDE: EVERYONE, DM: [ALICE]}
+    facts = FakeRooms(members=members, direct={DM}, spaces=spaces or {})
+    return Permissions(config, state, Network(config.bot.rooms, facts))
 
 
 @pytest.fixture
@@ -224,7 +240,7 @@ async def test_forget_refetches(state: FakeState) -> None:
 
 async def test_dm_role_is_the_best_role_in_served_rooms(state: FakeState) -> None:
     state.power(OTHER, {BOB: 100})
-    perms = make(state, served=[ROOM, OTHER])
+    perms = make(state, network=[ROOM, OTHER])
     assert await perms.role_of(ALICE, DM, is_direct=True) is Role.ANIMATOR
     assert await perms.role_of(BOB, DM, is_direct=True) is Role.ANIMATOR  # from the other room
     assert await perms.role_of(NOBODY, DM, is_direct=True) is Role.MEMBER
@@ -234,22 +250,77 @@ async def test_dm_role_is_the_best_role_in_served_rooms(state: FakeState) -> Non
 
 async def test_dm_role_ignores_rooms_not_served(state: FakeState) -> None:
     state.power(OTHER, {BOB: 100})
-    perms = make(state, served=[ROOM])
+    perms = make(state, network=[ROOM])
     assert await perms.role_of(BOB, DM, is_direct=True) is Role.MEMBER
 
 
 async def test_dm_role_from_config(state: FakeState) -> None:
-    perms = make(state, served=[], admins=[NOBODY], animators=[BOB])
+    perms = make(state, network=["!elsewhere:example.org"], admins=[NOBODY], animators=[BOB])
     assert await perms.role_of(NOBODY, DM, is_direct=True) is Role.ADMIN
     assert await perms.role_of(BOB, DM, is_direct=True) is Role.ANIMATOR
-    assert await perms.role_of(ALICE, DM, is_direct=True) is Role.MEMBER
+    assert await perms.role_of(ALICE, DM, is_direct=True) is Role.OUTSIDER  # in no network room
 
 
 async def test_room_role_is_the_role_in_that_room_only(state: FakeState) -> None:
     state.power(OTHER, {BOB: 100})
-    perms = make(state, served=[ROOM, OTHER])
+    perms = make(state, network=[ROOM, OTHER])
     assert await perms.role_of(BOB, ROOM, is_direct=False) is Role.MEMBER
     assert await perms.role_of(BOB, OTHER, is_direct=False) is Role.ANIMATOR
+
+
+# --- only the network's rooms count (issue 11) ------------------------------------
+
+
+async def test_moderator_of_a_room_outside_the_network_is_no_animator(state: FakeState) -> None:
+    # Mallory made her own room and invited the bot: she moderates it, it is not the
+    # network's. She is nobody there, and in her direct chat only what the network says.
+    state.power(OUTSIDE, {NOBODY: 100})
+    state.create(OUTSIDE, "12", sender=NOBODY)
+    perms = make(state, network=[ROOM])
+    assert await perms.role_of(NOBODY, OUTSIDE, is_direct=False) is Role.OUTSIDER
+    assert await perms.role_of(NOBODY, DM, is_direct=True) is Role.MEMBER
+    assert (OUTSIDE, "m.room.power_levels") not in state.calls
+
+
+async def test_dm_role_counts_only_rooms_the_person_is_in(state: FakeState) -> None:
+    # Alice left the network's room; the power levels still list her at 50.
+    perms = make(state, network=[ROOM], members={ROOM: [BOB], DM: [ALICE], OUTSIDE: [ALICE]})
+    assert await perms.role_of(ALICE, DM, is_direct=True) is Role.OUTSIDER
+    assert await perms.role_of(BOB, DM, is_direct=True) is Role.MEMBER
+
+
+async def test_a_space_stands_for_the_rooms_it_lists(state: FakeState) -> None:
+    state.power(OTHER, {BOB: 100})
+    perms = make(
+        state,
+        network=[SPACE],
+        members={SPACE: [], ROOM: [ALICE], OTHER: [BOB], DM: [ALICE]},
+        spaces={SPACE: [ROOM]},
+    )
+    assert await perms.role_of(ALICE, DM, is_direct=True) is Role.ANIMATOR
+    assert await perms.role_of(ALICE, ROOM, is_direct=False) is Role.ANIMATOR
+    # OTHER is not listed by the space: Bob moderates it, and is nobody in the network.
+    assert await perms.role_of(BOB, OTHER, is_direct=False) is Role.OUTSIDER
+    assert await perms.role_of(BOB, DM, is_direct=True) is Role.OUTSIDER
+
+
+def test_network_rooms() -> None:
+    sub = "!sub:example.org"
+    facts = FakeRooms(
+        members={SPACE: [], sub: [], ROOM: [ALICE], OTHER: [ALICE], OUTSIDE: [ALICE], DM: [ALICE]},
+        direct={DM},
+        spaces={SPACE: [ROOM, sub], sub: [OTHER, SPACE]},  # a cycle does no harm
+    )
+    network = Network([SPACE, "!v12RoomWithoutServer"], facts)
+    assert network.contains(ROOM) and network.contains(OTHER)  # through the sub-space
+    assert network.contains("!v12RoomWithoutServer")  # configured, not joined yet
+    assert not network.contains(OUTSIDE)
+    assert sorted(network.rooms()) == sorted([SPACE, sub, ROOM, OTHER])
+    assert sorted(network.rooms_of(ALICE)) == sorted([ROOM, OTHER])
+    assert not network.has_member(BOB)
+    # A room that names the space as its parent is not the space's child: only the
+    # space's own state counts.
+    assert not Network([SPACE], FakeRooms(members={OUTSIDE: [ALICE]})).contains(OUTSIDE)
 
 
 # --- failures ---------------------------------------------------------------------
