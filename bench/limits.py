@@ -140,7 +140,7 @@ async def bench_flood(hs: EmbeddedSynapse, folder: Path) -> None:
         )
         alice, bob = await started_user(hs, "alice"), await started_user(hs, "bob")
         users += [alice, bob]
-        room = await room_with_bot(bob, account.user_id)
+        room = await room_with_bot(bob, account.user_id, alice)  # alice: a member, flooding her DM
         dm = await alice.create_room(None, invite=[account.user_id], is_direct=True)
         await alice.wait_for(
             lambda s: (
