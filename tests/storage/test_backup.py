@@ -24,7 +24,8 @@ from tests.support.databases import create_postgres_database, drop_postgres_data
 WHEN = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)  # the night summer time starts
 
 
-async def fill(db: Database) -> None:
+async def fill(db: Database) -> int:
+    """Rows of every kind; returns the signal's id (ids depend on the tests run before)."""
     async with db.unit() as repos:
         await repos.state.set("sync.next_batch", "s72_1234")
         await repos.state.set("matrix.device_id", "DEVICEID")
@@ -50,22 +51,22 @@ async def fill(db: Database) -> None:
             not_before=WHEN,
             dedup_key="digest:2026-W13:!r:x",
         )
-        await repos.signals.add(
-            Signal(
-                theme="climat",
-                title="Rivières à sec",
-                url=None,
-                url_key=None,
-                category="environnemental",
-                nature="signal_faible",
-                tags=["eau", "été"],
-                related=[],
-                observed_on=date(2026, 6, 1),
-                author_id="@a:x",
-                created_at=WHEN,
-            )
+        signal = Signal(
+            theme="climat",
+            title="Rivières à sec",
+            url=None,
+            url_key=None,
+            category="environnemental",
+            nature="signal_faible",
+            tags=["eau", "été"],
+            related=[],
+            observed_on=date(2026, 6, 1),
+            author_id="@a:x",
+            created_at=WHEN,
         )
+        await repos.signals.add(signal)
         await repos.commit()
+        return signal.id
 
 
 async def counts(db: Database) -> dict[str, int]:
@@ -98,7 +99,7 @@ async def other_engine(db: Database, tmp_path: Path) -> AsyncIterator[str]:
 async def test_backup_then_restore_on_the_other_engine(
     db: Database, other_engine: str, tmp_path: Path
 ) -> None:
-    await fill(db)
+    signal_id = await fill(db)
     file = tmp_path / "backup.jsonl.gz"
     made = await backup(db.url, file)
     assert file.stat().st_mode & 0o777 == 0o600
@@ -117,7 +118,7 @@ async def test_backup_then_restore_on_the_other_engine(
             assert await repos.outbox.exists("digest:2026-W13:!r:x")
             [event] = await repos.inbox.pending()
             assert event.payload["content"]["body"] == "!ping é \u202e"
-            signal = await repos.signals.get(1)
+            signal = await repos.signals.get(signal_id)
             assert (
                 signal is not None
                 and signal.tags == ["eau", "été"]
