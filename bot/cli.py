@@ -180,13 +180,13 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(Path(args.dir), args.lang))
+    return asyncio.run(run_demo(Path(args.dir), args.lang, examples=not args.no_examples))
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm, lang=args.lang))
+    return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm, lang=args.lang, wait=args.wait))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,12 +198,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help=tr.t("cli.demo"))
     demo.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
     demo.add_argument("--lang", choices=["fr", "en"], default="fr")
+    demo.add_argument(
+        "--sans-exemples",
+        "--no-examples",
+        dest="no_examples",
+        action="store_true",
+        help=tr.t("cli.demo_no_examples"),
+    )
     demo.set_defaults(func=_cmd_demo)
 
     console = sub.add_parser("console", help=tr.t("cli.console"))
     console.add_argument(
-        "--as", dest="as_", choices=["member", "animator", "membre", "animateur"], default="member"
+        "--as",
+        dest="as_",
+        choices=["member", "animator", "membre", "animateur", "nouveau", "nouvelle", "newcomer"],
+        default="member",
+        help=tr.t("cli.console_as"),
     )
+    console.add_argument("--wait", type=float, default=30, help=tr.t("cli.console_wait"))
     console.add_argument("--dm", action="store_true", help=tr.t("cli.console_dm"))
     console.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
     console.add_argument("--lang", choices=["fr", "en"], default="fr")

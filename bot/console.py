@@ -1,15 +1,24 @@
-"""`oasis-bot console`: a terminal chat with the demo bot, as the demo member or animator.
-What you type goes to the room (or to a direct chat with `--dm`); what the bot answers,
-anywhere, is printed readably."""
+"""`oasis-bot console`: a terminal chat with the demo bot, as the demo member, the animator,
+or a newcomer (`--as nouveau`: a new person each time, who joins the room and so meets the
+welcome and the onboarding). What you type goes to the room (or to a direct chat with
+`--dm`; a newcomer's answers go to the direct chat the bot opens); what the bot answers,
+anywhere, is printed readably.
+
+Scriptable: at the end of its input (`printf '!ping\n' | oasis-bot console`) it waits for
+the bot's answers — until the bot has written after the last line and then kept quiet for
+a moment, or `--wait` seconds at most — before quitting."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from nio import (
     AsyncClient,
@@ -20,19 +29,51 @@ from nio import (
     SyncResponse,
 )
 
-from bot.demo import DemoState
+from bot.demo import DemoAccount, DemoState
+from bot.homeserver import EmbeddedSynapse, _http_json
 from bot.i18n import Translator, default_catalog
 
+NEWCOMER = ("nouveau", "nouvelle", "newcomer")
+QUIET = 1.5  # seconds without a word from the bot: its answer is complete
 
-async def run_console(data_dir: Path, who: str, *, direct: bool = False, lang: str = "fr") -> int:
+
+def _prompt() -> str:
+    return "> " if sys.stdin.isatty() else ""  # no prompts in a script's output
+
+
+class _Conversation:
+    """Where typed lines go, and what the bot said since the last one."""
+
+    def __init__(self, room_id: str) -> None:
+        self.room_id = room_id
+        self.sent = 0
+        self.last_answer = 0.0  # monotonic time of the bot's latest message
+        self.answered_last = True
+        self.follow_direct = False  # a newcomer answers the onboarding in the direct chat
+        # Joining a room brings its recent history: only what is said from now on shows.
+        self.since_ms = int(time.time() * 1000)
+
+
+async def run_console(
+    data_dir: Path, who: str, *, direct: bool = False, lang: str = "fr", wait: float = 30
+) -> int:
     tr = default_catalog().translator(lang)
-    state = DemoState.load(data_dir / "demo.json")
+    state_path = data_dir / "demo.json"
+    state = DemoState.load(state_path)
     if state is None:
         print(tr.t("demo.not_found", dir=data_dir))
         return 1
     logging.getLogger("nio").setLevel(logging.CRITICAL)
-    account = state.animator if who in ("animator", "animateur") else state.member
     config_url = _homeserver_url(data_dir)
+    if who in NEWCOMER:
+        try:
+            account = await asyncio.to_thread(_new_newcomer, data_dir, config_url, state)
+        except OSError:
+            print(tr.t("demo.unreachable", url=config_url))
+            return 1
+        state.save(state_path)
+    else:
+        account = state.animator if who in ("animator", "animateur") else state.member
     client = AsyncClient(
         config_url, account.user_id, config=AsyncClientConfig(max_timeouts=2, request_timeout=40)
     )
@@ -46,13 +87,21 @@ async def run_console(data_dir: Path, who: str, *, direct: bool = False, lang: s
             print(tr.t("demo.unreachable", url=config_url))
             return 1
         room_id = await _direct_room(client, state) if direct else state.room_id
+        talk = _Conversation(room_id)
+        talk.follow_direct = who in NEWCOMER
         print(tr.t("demo.connected", name=account.display_name, user_id=account.user_id))
         print(tr.t("demo.typing_hint") + "\n")
-        client.add_event_callback(_printer(tr, client, state, room_id), RoomMessage)
-        client.add_event_callback(_auto_join(client, state), InviteMemberEvent)
+        client.add_event_callback(_printer(tr, client, state, talk), RoomMessage)
+        client.add_event_callback(_auto_join(tr, client, state, talk), InviteMemberEvent)
         syncer = asyncio.create_task(client.sync_forever(timeout=30000, since=first.next_batch))
         try:
-            await _read_loop(client, room_id)
+            if who in NEWCOMER:
+                await client.join(state.room_id)  # the welcome, then the onboarding
+                talk.answered_last = False
+            ended = await _read_loop(client, talk)
+            if ended:
+                await _wait_for_answers(talk, wait)
+                print()
         finally:
             syncer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -83,38 +132,83 @@ async def _direct_room(client: AsyncClient, state: DemoState) -> str:
     return room_id
 
 
-def _printer(tr: Translator, client: AsyncClient, state: DemoState, room_id: str) -> Any:
+def _new_newcomer(data_dir: Path, url: str, state: DemoState) -> DemoAccount:
+    """A new account, invited into the room by the animator (the room is invite-only)."""
+    state.newcomers += 1
+    n = state.newcomers
+    name = "Alex Nouveau" if n == 1 else f"Alex Nouveau {n}"
+    hs = EmbeddedSynapse(data_dir / "homeserver", port=int(url.rsplit(":", 1)[1]))
+    made = hs.register(f"nouveau{n}", secrets.token_urlsafe(12), displayname=name)
+    _http_json(
+        "POST",
+        f"{url}/_matrix/client/v3/rooms/{quote(state.room_id)}/invite",
+        {"user_id": made.user_id},
+        state.animator.access_token,
+    )
+    return DemoAccount(f"nouveau{n}", made.password, made.user_id, made.access_token, name)
+
+
+def _printer(tr: Translator, client: AsyncClient, state: DemoState, talk: _Conversation) -> Any:
     async def show(room: MatrixRoom, event: RoomMessage) -> None:
-        if event.sender == client.user_id:
+        if event.sender == client.user_id or event.server_timestamp < talk.since_ms:
             return
-        where = "" if room.room_id == room_id else f"[{room.display_name or tr.t('demo.private_room')}] "
+        if event.sender == state.bot.user_id:
+            talk.last_answer = time.monotonic()
+            talk.answered_last = True
+        where = "" if room.room_id == talk.room_id else f"[{room.display_name or tr.t('demo.private_room')}] "
         name = room.user_name(event.sender) or event.sender
         body = getattr(event, "body", "") or event.source.get("content", {}).get("body", "")
         indent = "\n    ".join(str(body).splitlines())
-        print(f"\n{where}{name} › {indent}\n> ", end="", flush=True)
+        print(f"\n{where}{name} › {indent}\n{_prompt()}", end="", flush=True)
 
     return show
 
 
-def _auto_join(client: AsyncClient, state: DemoState) -> Any:
+def _auto_join(tr: Translator, client: AsyncClient, state: DemoState, talk: _Conversation) -> Any:
     async def join(room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key == client.user_id and event.sender == state.bot.user_id:
+            if event.membership != "invite" or room.room_id in client.rooms:
+                return
             await client.join(room.room_id)
+            if talk.follow_direct:
+                talk.room_id = room.room_id
+                talk.follow_direct = False
+                talk.answered_last = False  # the onboarding's first question is coming
+                print("\n" + tr.t("demo.now_direct") + "\n" + _prompt(), end="", flush=True)
 
     return join
 
 
-async def _read_loop(client: AsyncClient, room_id: str) -> None:
+async def _read_loop(client: AsyncClient, talk: _Conversation) -> bool:
+    """True at the end of input, False on /quitter."""
     while True:
-        print("> ", end="", flush=True)
+        print(_prompt(), end="", flush=True)
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line:
-            return
+            return True
         text = line.strip()
         if text in ("/quitter", "/quit", "/exit"):
-            return
+            return False
         if not text:
             continue
+        if talk.follow_direct or (talk.sent == 0 and not talk.answered_last):
+            # A newcomer's first lines answer the onboarding: typed ahead (a script),
+            # they wait for its first question.
+            await _wait_for_answers(talk, 30)
+        talk.answered_last = False
+        talk.sent += 1
         await client.room_send(
-            room_id, "m.room.message", {"msgtype": "m.text", "body": text, "m.mentions": {}}
+            talk.room_id, "m.room.message", {"msgtype": "m.text", "body": text, "m.mentions": {}}
         )
+
+
+async def _wait_for_answers(talk: _Conversation, wait: float) -> None:
+    """Until the bot has written after the last line and then kept quiet for `QUIET`
+    seconds, or `wait` seconds at most."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        done = talk.answered_last and not talk.follow_direct
+        if done and time.monotonic() - talk.last_answer >= QUIET:
+            break
+        await asyncio.sleep(0.1)
+    print()

@@ -1,5 +1,7 @@
-"""`oasis-bot demo`: a local homeserver, three accounts, the network's room and the bot,
-with nothing to configure. Run twice, it reuses what it made (folder `oasis-demo/`)."""
+"""`oasis-bot demo`: a local homeserver, the demo's accounts, the network's room and the
+bot, with nothing to configure — and a tour (`bot.demo_tour`): the animator is admin, the
+digest goes to the room, a local feed fills the veille, sample profiles, signals, a
+webinar and a pulse. Run twice, it reuses what it made (folder `oasis-demo/`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import parse_config
+from bot.demo_tour import FeedServer, run_tour
 from bot.homeserver import EmbeddedSynapse, _http_json, synapse_available
 from bot.i18n import Translator, default_catalog
 from bot.logs import setup_logging
@@ -41,6 +44,12 @@ class DemoState:
     animator: DemoAccount
     member: DemoAccount
     room_id: str = ""
+    # The tour's samples were made (once, on the first run); newcomers made by
+    # `console --as nouveau` (each run a new person, so the welcome shows every time).
+    tour: bool = False
+    newcomers: int = 0
+    # The local feed keeps its port between runs: the veille knows a feed by its address.
+    feed_port: int = 0
 
     @classmethod
     def load(cls, path: Path) -> DemoState | None:
@@ -52,6 +61,9 @@ class DemoState:
             animator=DemoAccount(**raw["animator"]),
             member=DemoAccount(**raw["member"]),
             room_id=raw.get("room_id", ""),
+            tour=raw.get("tour", False),
+            newcomers=raw.get("newcomers", 0),
+            feed_port=raw.get("feed_port", 0),
         )
 
     def save(self, path: Path) -> None:
@@ -124,8 +136,21 @@ def demo_config(data_dir: Path, hs: EmbeddedSynapse, state: DemoState) -> dict[s
     }
 
 
+def tour_config(values: dict[str, Any], state: DemoState, feed_url: str = "") -> dict[str, Any]:
+    """`values` with what the tour needs: the animator is admin too (every command can be
+    tried), a newcomer is welcomed 3 s after joining (20 s in a real network, one message
+    for a wave of arrivals), the digest goes to the demo's room, the local feed."""
+    values["bot"]["admins"] = [state.animator.user_id]
+    values["accueil"] = {"batch_seconds": 3}
+    if state.room_id:
+        values["digest"] = {"rooms": [state.room_id]}
+    if feed_url:
+        values["veille"] = {"sources": [{"name": "Actualités climat (démonstration)", "url": feed_url}]}
+    return values
+
+
 def config_toml(values: Mapping[str, Mapping[str, Any]]) -> str:
-    """`values` (sections of strings, numbers, booleans and lists of strings) as a TOML
+    """`values` (sections of strings, numbers, booleans, lists and tables) as a TOML
     file: the demo's configuration, written beside its data for the admin commands."""
     lines: list[str] = []
     for section, table in values.items():
@@ -146,10 +171,12 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):  # an inline table (the veille's sources)
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"no TOML form for {type(value).__name__}")
 
 
-async def run_demo(data_dir: Path, lang: str = "fr") -> int:
+async def run_demo(data_dir: Path, lang: str = "fr", *, examples: bool = True) -> int:
     setup_logging("INFO")
     tr = default_catalog().translator(lang)
     if not synapse_available():
@@ -161,12 +188,15 @@ async def run_demo(data_dir: Path, lang: str = "fr") -> int:
     from bot.app import App
 
     app: App | None = None
+    feed = FeedServer()
     try:
         state_path = data_dir / "demo.json"
         state = await asyncio.to_thread(_ensure_accounts, hs, DemoState.load(state_path))
         await asyncio.to_thread(_ensure_room, hs, state)
+        await feed.start(state.feed_port)
+        state.feed_port = feed.port
         state.save(state_path)
-        values = demo_config(data_dir, hs, state)
+        values = tour_config(demo_config(data_dir, hs, state), state, feed.url)
         config = parse_config(values)
         # The same configuration as a file (the homeserver's port may change between
         # runs): `import-contacts`, `export-directory`, `check-config` take it.
@@ -182,11 +212,26 @@ async def run_demo(data_dir: Path, lang: str = "fr") -> int:
         started = asyncio.create_task(app.started.wait())
         await asyncio.wait([runner, started], return_when=asyncio.FIRST_COMPLETED)
         if app.started.is_set():
+            app.scheduler.run_soon("veille.")  # the feed's items, now rather than within a minute
+            if examples and not state.tour:
+                print(tr.t("demo.preparing"), flush=True)
+                await run_tour(
+                    hs.url,
+                    {
+                        "member": (state.member.user_id, state.member.access_token),
+                        "animator": (state.animator.user_id, state.animator.access_token),
+                    },
+                    state.room_id,
+                    state.bot.user_id,
+                )
+            state.tour = True  # once: a demo started without examples stays without
+            state.save(state_path)
             _print_welcome(tr, hs, state, config_path)
         await runner
     finally:
         if app is not None:
             await app.stop()
+        await feed.stop()
         await hs.stop()
         print(tr.t("demo.stopped"))
     return 0

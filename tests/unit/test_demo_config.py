@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from bot.cli import report_config
-from bot.demo import DemoAccount, DemoState, config_toml, demo_config
+from bot.demo import DemoAccount, DemoState, config_toml, demo_config, tour_config
 from bot.homeserver import EmbeddedSynapse
 
 
@@ -25,16 +25,20 @@ def _state() -> DemoState:
 
 def test_written_config_reads_back_as_the_same_values(tmp_path: Path) -> None:
     hs = cast(EmbeddedSynapse, SimpleNamespace(url="http://127.0.0.1:48691"))
-    values = demo_config(tmp_path, hs, _state())
+    values = tour_config(demo_config(tmp_path, hs, _state()), _state(), "http://127.0.0.1:5/veille.xml")
     assert tomllib.loads(config_toml(values)) == values
 
 
 def test_written_config_is_a_valid_bot_config(tmp_path: Path) -> None:
     hs = cast(EmbeddedSynapse, SimpleNamespace(url="http://127.0.0.1:48691"))
     path = tmp_path / "config.toml"
-    path.write_text(config_toml(demo_config(tmp_path, hs, _state())))
+    state = _state()
+    state.room_id = "!demo:localhost"
+    path.write_text(config_toml(tour_config(demo_config(tmp_path, hs, state), state, "http://127.0.0.1:5/f")))
     config, text = report_config(str(path))
     assert config is not None, text
+    assert config.bot.admins == ["@camille:localhost"]
+    assert config.features["digest"]["rooms"] == ["!demo:localhost"]
     assert config.matrix.user_id == "@oasis:localhost"
     assert config.bot.rooms == ["!demo:localhost"]  # the demo's room is the network
     assert str(tmp_path / "bot.db") in config.database.url
@@ -43,5 +47,7 @@ def test_written_config_is_a_valid_bot_config(tmp_path: Path) -> None:
 def test_values_of_every_kind() -> None:
     values: dict[str, dict[str, Any]] = {"a": {"s": "x", "n": 3, "f": 1.5, "b": True, "l": ["u", "v"]}}
     assert tomllib.loads(config_toml(values)) == values
+    tables = {"veille": {"sources": [{"name": "Flux « climat »", "url": "http://127.0.0.1:1/f.xml"}]}}
+    assert tomllib.loads(config_toml(tables)) == tables  # inline tables
     with pytest.raises(TypeError):
-        config_toml({"a": {"d": {"nested": 1}}})
+        config_toml({"a": {"d": object()}})
