@@ -226,6 +226,23 @@ class MatrixClient:
         await self._record_direct(user_id, resp.room_id)
         return str(resp.room_id)
 
+    def shared_direct_room(self, user_id: str) -> str | None:
+        """A direct chat the bot already shares with `user_id` (both joined, nobody else):
+        one in `m.direct` first, else any nameless two-member room."""
+        candidates = [
+            room_id
+            for room_id, room in self.nio.rooms.items()
+            if user_id in room.users and len(room.users) == 2 and self.is_direct(room_id)
+        ]
+        candidates.sort(key=lambda room_id: room_id not in self.direct_rooms)
+        return candidates[0] if candidates else None
+
+    async def record_direct(self, user_id: str, room_id: str) -> None:
+        """`room_id` as the direct chat with `user_id` in `m.direct` (Matrix clients show
+        it as such)."""
+        self.direct_rooms.add(room_id)
+        await self._record_direct(user_id, room_id)
+
     async def _record_direct(self, user_id: str, room_id: str) -> None:
         path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
         current = await self.raw("GET", path)

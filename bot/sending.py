@@ -154,7 +154,8 @@ class Sender:
 
     async def _direct_room(self, row: OutboxMessage) -> str | None:
         """The direct chat with `row.dm_user`: the known one if the person is still in it,
-        else a new one."""
+        else one they already share with the bot (a direct chat they opened, or the one
+        kept after `!oublier-moi`), recorded; else a new one. One direct chat per person."""
         user = row.dm_user
         assert user is not None
         async with self.db.unit() as repos:
@@ -165,6 +166,14 @@ class Sender:
             # be in it (joined or invited), else open a new one.
             if room is None or user in room.users or user in room.invited_users:
                 return known
+        shared = self.client.shared_direct_room(user)
+        if shared is not None:
+            await self.client.record_direct(user, shared)
+            async with self.db.unit() as repos:
+                await repos.direct.set(user, shared)
+                await repos.commit()
+            log.info("direct chat %s with %s reused", shared, user)
+            return shared
         try:
             room_id = await self.client.create_direct_room(user)
         except PermissionError as exc:
