@@ -25,8 +25,10 @@ from nio import (
     AsyncClientConfig,
     InviteMemberEvent,
     MatrixRoom,
+    ReactionEvent,
     RoomMessage,
     SyncResponse,
+    UnknownEvent,
 )
 
 from bot.demo import DemoAccount, DemoState
@@ -49,6 +51,8 @@ class _Conversation:
         self.sent = 0
         self.last_answer = 0.0  # monotonic time of the bot's latest message
         self.answered_last = True
+        self.last_event_id = ""  # the latest line sent: in a room, the bot's answer replies to it
+        self.unrelated = 0  # the bot's messages that reply to nothing (a direct chat's answers)
         self.follow_direct = False  # a newcomer answers the onboarding in the direct chat
         # Joining a room brings its recent history: only what is said from now on shows.
         self.since_ms = int(time.time() * 1000)
@@ -92,6 +96,8 @@ async def run_console(
         print(tr.t("demo.connected", name=account.display_name, user_id=account.user_id))
         print(tr.t("demo.typing_hint") + "\n")
         client.add_event_callback(_printer(tr, client, state, talk), RoomMessage)
+        client.add_event_callback(_reactions(client, state, talk), ReactionEvent)
+        client.add_event_callback(_polls(client, state, talk), UnknownEvent)
         client.add_event_callback(_auto_join(tr, client, state, talk), InviteMemberEvent)
         syncer = asyncio.create_task(client.sync_forever(timeout=30000, since=first.next_batch))
         try:
@@ -154,12 +160,53 @@ def _printer(tr: Translator, client: AsyncClient, state: DemoState, talk: _Conve
             return
         if event.sender == state.bot.user_id:
             talk.last_answer = time.monotonic()
-            talk.answered_last = True
+            relates = event.source.get("content", {}).get("m.relates_to") or {}
+            reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+            if reply_to is None and room.room_id == talk.room_id:
+                talk.unrelated += 1
+            # Commands are answered in order: the last line's answer is the last one due.
+            if reply_to == talk.last_event_id or (reply_to is None and talk.unrelated >= talk.sent):
+                talk.answered_last = True
         where = "" if room.room_id == talk.room_id else f"[{room.display_name or tr.t('demo.private_room')}] "
         name = room.user_name(event.sender) or event.sender
         body = getattr(event, "body", "") or event.source.get("content", {}).get("body", "")
         indent = "\n    ".join(str(body).splitlines())
         print(f"\n{where}{name} › {indent}\n{_prompt()}", end="", flush=True)
+
+    return show
+
+
+def _reactions(client: AsyncClient, state: DemoState, talk: _Conversation) -> Any:
+    """The bot's reactions to what you typed (✅ for a vote) are answers too."""
+
+    async def show(room: MatrixRoom, event: ReactionEvent) -> None:
+        if event.sender != state.bot.user_id or event.server_timestamp < talk.since_ms:
+            return
+        talk.last_answer = time.monotonic()
+        if event.reacts_to == talk.last_event_id:
+            talk.answered_last = True
+        name = room.user_name(event.sender) or event.sender
+        print(f"\n{name} › {event.key}\n{_prompt()}", end="", flush=True)
+
+    return show
+
+
+def _polls(client: AsyncClient, state: DemoState, talk: _Conversation) -> Any:
+    """A native poll (`!sondage`, `!pouls`), shown by its text fallback."""
+
+    async def show(room: MatrixRoom, event: UnknownEvent) -> None:
+        if event.sender != state.bot.user_id or event.server_timestamp < talk.since_ms:
+            return
+        if not event.type.endswith("poll.start"):
+            return
+        talk.last_answer = time.monotonic()
+        content = event.source.get("content", {})
+        if room.room_id == talk.room_id:  # a poll is the whole answer to !sondage, !pouls
+            talk.answered_last = True
+        text = str(content.get("org.matrix.msc1767.text") or content.get("body") or "")
+        indent = "\n    ".join(text.splitlines())
+        name = room.user_name(event.sender) or event.sender
+        print(f"\n{name} › {indent}\n{_prompt()}", end="", flush=True)
 
     return show
 
@@ -174,6 +221,7 @@ def _auto_join(tr: Translator, client: AsyncClient, state: DemoState, talk: _Con
                 talk.room_id = room.room_id
                 talk.follow_direct = False
                 talk.answered_last = False  # the onboarding's first question is coming
+                talk.unrelated = talk.sent = 0
                 print("\n" + tr.t("demo.now_direct") + "\n" + _prompt(), end="", flush=True)
 
     return join
@@ -197,9 +245,10 @@ async def _read_loop(client: AsyncClient, talk: _Conversation) -> bool:
             await _wait_for_answers(talk, 30)
         talk.answered_last = False
         talk.sent += 1
-        await client.room_send(
+        sent = await client.room_send(
             talk.room_id, "m.room.message", {"msgtype": "m.text", "body": text, "m.mentions": {}}
         )
+        talk.last_event_id = getattr(sent, "event_id", "")
 
 
 async def _wait_for_answers(talk: _Conversation, wait: float) -> None:

@@ -80,22 +80,24 @@ async def test_piped_console_waits_for_the_answer(demo: Path) -> None:
 
 
 async def test_the_tour_samples_are_there_and_marked(demo: Path) -> None:
-    out = await console(demo, "!annuaire\n!signaux\n!agenda\n!sondages\n")
+    out = await console(demo, "!annuaire\n!signaux\n!agenda\n!sondages\n!vote 1 4\n")
     assert "2 membres visibles" in out
     assert out.count("(exemple)") >= 4  # three signals and the webinar
     assert "webinaire « S'adapter aux canicules (exemple) »" in out
     assert "Le réseau vous a-t-il été utile ce mois-ci ?" in out
+    assert out.rstrip().endswith("OASIS › ✅")  # the vote's answer is a reaction, awaited too
     state = json.loads((demo / "demo.json").read_text())
     assert state["tour"] is True
 
 
 async def test_the_animator_is_admin_the_veille_has_items_the_digest_goes_to_the_room(demo: Path) -> None:
-    out = await console(demo, "!aide\n!veille\n!digest publier\n", "--as", "animator")
+    out = await console(demo, "!aide\n!veille\n!digest publier\n!pouls nps\n", "--as", "animator")
     assert "(vous êtes administrateur ou administratrice)" in out
     assert "Veille : 3 articles à trier" in out
     assert "Sécheresse : les nappes de l'Aude au plus bas" in out
     assert "Un nouveau stade à Toulouse" not in out  # off topic: the keywords keep it out
     assert "digest de la semaine" in out  # posted in the room, where the animator is
+    assert "Pas de bouton de vote ? Répondez avec !vote 2" in out  # a native poll, by its text
     config = (demo / "config.toml").read_text()
     assert "[digest]" in config and "admins" in config
 
