@@ -254,7 +254,11 @@ def recorded_reply(ctx: Context, signal: Signal) -> Reply:
                 example=code(f"{ctx.prefix}signal modifier {signal.id} pourquoi …"),
             )
         )
-    parts.append(ctx.rich("signaux.recorded_support"))
+    if ctx.is_direct:  # nobody else sees this message: a 👍 on it would go nowhere
+        support = code(f"{ctx.prefix}signal soutenir {signal.id}")
+        parts.append(ctx.rich("signaux.recorded_support_direct", command=support))
+    else:
+        parts.append(ctx.rich("signaux.recorded_support"))
     return Reply(rich=lines(parts), tag=f"signal:{signal.id}")
 
 

@@ -1,5 +1,6 @@
 """One direct chat per member, against the real Synapse: a direct chat the member opened
-is the one the bot writes to on its own, before and after `!oublier-moi`."""
+is the one the bot writes to on its own, before and after `!oublier-moi`; what is said
+there makes sense there."""
 
 from __future__ import annotations
 
@@ -38,3 +39,15 @@ async def test_the_direct_chat_the_member_opened_is_reused(start_bot: BotStarter
         files = [s for s in alice.messages(sender=bot.user_id) if s.content.get("msgtype") == "m.file"]
     assert [f.room_id for f in files] == [dm, dm]
     assert not alice.client.invited_rooms  # the bot never opened a second one
+
+    # A signal recorded in the direct chat: no « react 👍 to this message » that only
+    # alice could see; the command to support it instead.
+    mark = alice.mark()
+    await alice.send(dm, "!signal Canicule précoce | https://exemple.fr/canicule-dm | Trois alertes en mai")
+    said = await alice.wait_message(sender=bot.user_id, room_id=dm, since=mark, contains="enregistré")
+    assert "réagissant" not in nb(said.body)
+    assert "pourront le soutenir avec !signal soutenir" in nb(said.body)
+    mark = alice.mark()
+    await alice.send(room, "!signal Canicule tardive | https://exemple.fr/canicule-salon | En octobre")
+    said = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="enregistré")
+    assert "en réagissant 👍 à ce message" in nb(said.body)
