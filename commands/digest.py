@@ -25,6 +25,7 @@ from bot.context import Context, Reply
 from bot.dates import WEEKDAYS, iso_week
 from bot.errors import UserError
 from bot.formatting import Rich, bold, code, italic, link, user_link
+from bot.hints import operator_hint
 from bot.i18n import Translator
 from bot.registry import command
 from bot.roles import Role
@@ -369,9 +370,11 @@ async def status(ctx: Context) -> Reply:
     cfg = digest_settings(ctx)
     upcoming = await plan(ctx, ctx.now())
     if not cfg.rooms:
-        return Reply("digest.status_no_rooms", n=upcoming.total)
+        hint = operator_hint(ctx, "digest.operator.rooms")
+        return Reply("digest.status_no_rooms", n=upcoming.total, hint=hint)
     when = next_slot(ctx.now(), cfg.weekday, cfg.at, ctx.services.tz)
-    return Reply("digest.status", when=when, rooms=len(cfg.rooms), n=upcoming.total)
+    where = ctx.t("digest.in_rooms", n=len(cfg.rooms))
+    return Reply("digest.status", when=when, where=where, n=upcoming.total)
 
 
 @status.sub("apercu", aliases=["preview"], help="digest.apercu.help")
@@ -392,7 +395,7 @@ async def preview(ctx: Context) -> Reply:
 async def publish_now(ctx: Context) -> Reply:
     cfg = digest_settings(ctx)
     if not cfg.rooms:
-        raise UserError("digest.errors.no_rooms")
+        raise UserError("digest.errors.no_rooms", hint=operator_hint(ctx, "digest.operator.rooms"))
     week = iso_week(ctx.now().date())
     existing = await ctx.repos.digests.for_week(week)
     if existing is not None and set(cfg.rooms) <= set(existing.rooms or []):
@@ -400,9 +403,10 @@ async def publish_now(ctx: Context) -> Reply:
     result = await publish(ctx, week, rooms=cfg.rooms, by=ctx.sender)
     if not result.rooms:
         if not (await plan_of(ctx, result.digest)).items and cfg.empty_week == "rien":
-            return Reply("digest.published_nothing")
+            return Reply("digest.published_nothing", hint=operator_hint(ctx, "digest.operator.empty_week"))
         raise UserError("digest.errors.already", when=result.digest.created_at)
-    return Reply("digest.published", n=len(result.digest.items), rooms=len(result.rooms))
+    where = ctx.t("digest.in_rooms", n=len(result.rooms))
+    return Reply("digest.published", n=len(result.digest.items), where=where)
 
 
 @status.sub("archives", aliases=["archive", "history", "historique"], help="digest.archives.help")

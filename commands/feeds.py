@@ -14,6 +14,7 @@ from bot.config import Section, config_section
 from bot.context import Context, Reply
 from bot.errors import BadArgument, UserError
 from bot.formatting import Rich, bullets, code, join, lines, link
+from bot.hints import operator_hint
 from bot.registry import command
 from bot.roles import Role
 from commands import signal_parsing as sp
@@ -99,8 +100,9 @@ def item_number(ctx: Context, item_id: int) -> str:
 async def queue(ctx: Context) -> Reply:
     items, total = await ctx.repos.feeds.queue(limit=QUEUE_PAGE)
     if not items:
-        key = "veille.empty" if veille_settings(ctx).sources else "veille.no_sources"
-        return Reply(key)
+        if not veille_settings(ctx).sources:
+            return Reply("veille.no_sources", hint=operator_hint(ctx, "veille.no_sources_operator"))
+        return Reply("veille.empty")
     rows = []
     for item in items:
         bits: list[object] = [item.feed_name]
@@ -192,7 +194,7 @@ async def ignore(ctx: Context, numeros: ItemNumbers) -> Reply:
 async def sources(ctx: Context) -> Reply:
     cfg = veille_settings(ctx)
     if not cfg.sources:
-        return Reply("veille.no_sources")
+        return Reply("veille.no_sources", hint=operator_hint(ctx, "veille.no_sources_operator"))
     states = await ctx.repos.feeds.states([s.url for s in cfg.sources])
     rows: list[Rich] = []
     for source in cfg.sources:

@@ -19,6 +19,7 @@ from bot.config import Section, config_section, user_ids
 from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, code, lines, user_link
+from bot.hints import operator_hint
 from bot.registry import MemberChange, command, on_member, personal_data
 from bot.roles import Role
 from commands import onboarding
@@ -296,7 +297,9 @@ async def status(ctx: Context) -> Reply:
     cfg = settings(ctx)
     _, source = await template_for(ctx.repos, cfg, group.key)
     parts: list[Rich] = [
-        ctx.rich("accueil.status.on" if welcomes_in(ctx, ctx.room_id) else "accueil.status.off"),
+        ctx.rich("accueil.status.on")
+        if welcomes_in(ctx, ctx.room_id)
+        else ctx.rich("accueil.status.off", hint=operator_hint(ctx, "accueil.status.off_operator")),
         ctx.rich("accueil.status.group", n=len(group.rooms)),
         ctx.rich("accueil.status.batch", seconds=cfg.batch_seconds),
         ctx.rich("accueil.status.dm_on" if cfg.dm_onboarding else "accueil.status.dm_off"),

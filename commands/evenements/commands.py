@@ -15,6 +15,7 @@ from bot.arguments import Rest
 from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, bullets, code, lines, link
+from bot.hints import operator_hint
 from bot.registry import Command, Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
 from bot.text import fold
@@ -196,7 +197,9 @@ async def create(ctx: Context, kind: str, text: str) -> Reply:
     rooms = list(cfg.rooms)
     if not rooms:
         if ctx.is_direct:
-            raise UserError("evenements.errors.no_room")
+            raise UserError(
+                "evenements.errors.no_room", hint=operator_hint(ctx, "evenements.errors.no_room_operator")
+            )
         rooms = [ctx.room_id]
     event = await ctx.repos.events.add(
         Event(

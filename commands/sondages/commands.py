@@ -18,6 +18,7 @@ from bot.dates import DateError, parse_delay
 from bot.dates_format import format_delay
 from bot.errors import UserError
 from bot.formatting import Rich, bullets, code, lines
+from bot.hints import operator_hint
 from bot.i18n import default_catalog
 from bot.registry import command, on_event, personal_data
 from bot.roles import Role
@@ -239,7 +240,9 @@ async def plan_pulse(ctx: Context, texte: Rest = "") -> Reply:
     if duration < timedelta(seconds=5) or duration > cfg.max_duration:
         raise UserError("sondages.errors.bad_duration", value=options.duration or "")
     if options.audience == "gouvernance" and not cfg.governance_rooms:
-        raise UserError("sondages.errors.no_governance")
+        raise UserError(
+            "sondages.errors.no_governance", hint=operator_hint(ctx, "sondages.errors.no_governance_operator")
+        )
     pulse_survey(ctx, kind, question=question)  # the question must make sense now
     schedule = await ctx.repos.surveys.add_schedule(
         PulseSchedule(

@@ -20,6 +20,7 @@ from bot.context import Context, Reply
 from bot.dates import parse_when
 from bot.errors import UserError
 from bot.formatting import Rich, code
+from bot.hints import operator_hint
 from bot.i18n import Translator
 from bot.roles import Role
 from commands.sondages.anonymity import may_show, new_key, pseudonym
@@ -187,7 +188,9 @@ async def create(
     if not room or (room_id is None and ctx.is_direct):
         raise UserError("sondages.errors.in_dm")
     if new.audience == GOVERNANCE and not settings(ctx).governance_rooms:
-        raise UserError("sondages.errors.no_governance")
+        raise UserError(
+            "sondages.errors.no_governance", hint=operator_hint(ctx, "sondages.errors.no_governance_operator")
+        )
     now = ctx.now()
     closes = new.closes_at or deadline(ctx, None, start=now)
     survey = Survey(
