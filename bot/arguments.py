@@ -88,8 +88,12 @@ class Param:
     default: Any
     choices: tuple[str, ...] = ()
 
+    def shown(self, tr: Translator) -> str:
+        """The argument's name as usage lines show it (« numéro », not `id`)."""
+        return tr.t(f"args.{self.label}") if tr.has(f"args.{self.label}") else self.label
+
     def usage(self, tr: Translator) -> str:
-        label = tr.t(f"args.{self.label}") if tr.has(f"args.{self.label}") else self.label
+        label = self.shown(tr)
         if self.choices:
             label = "|".join(self.choices)
         return f"<{label}>" if self.required else f"[{label}]"
@@ -176,7 +180,7 @@ def parse_arguments(params: list[Param], text: str, ctx: Context) -> dict[str, A
             raw, after = split_first(rest)
         if not raw:
             if param.required:
-                raise BadArgument("args.missing", name=param.label)
+                raise BadArgument("args.missing", name=param.shown(ctx.tr))
             values[param.name] = param.default
             continue
         try:

@@ -269,15 +269,17 @@ class Dispatcher:
         if isinstance(err, BadArgument):
             cmd = self._command_of(ctx, event)
             if cmd is not None:
-                text = (
-                    text
-                    + Rich("\n", "<br>")
-                    + ctx.rich(
-                        "commands.usage",
-                        usage=code(cmd.usage(ctx.tr, ctx.prefix)),
-                        help=code(f"{ctx.prefix}{ctx.t('commands.help_name')} {cmd.path}"),
-                    )
-                )
+                usage = code(cmd.usage(ctx.tr, ctx.prefix))
+                help_ = code(f"{ctx.prefix}{ctx.t('commands.help_name')} {cmd.path}")
+                variants = cmd.unique_subcommands()
+                if variants:  # « !oublier-moi peut-être »: the way on is a variant (confirmer)
+                    shown = Rich("", "")
+                    for i, sub in enumerate(variants):
+                        shown = shown + (", " if i else "") + code(sub.usage(ctx.tr, ctx.prefix))
+                    usage_text = ctx.rich("commands.usage_variants", usage=usage, variants=shown, help=help_)
+                else:
+                    usage_text = ctx.rich("commands.usage", usage=usage, help=help_)
+                text = text + Rich("\n", "<br>") + usage_text
         return text
 
     def _command_of(self, ctx: Context, event: dict[str, Any]) -> Command | None:

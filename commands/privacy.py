@@ -52,15 +52,15 @@ async def my_data(ctx: Context) -> Reply | list[Reply]:
     payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     name = f"mes-donnees-{ctx.now():%Y-%m-%d}.json"
     held = [_label(ctx, n) for n, v in data.items() if _holds_something(v)]
-    caption = Reply(
-        rich=lines(
-            [
-                ctx.rich("donnees.export.caption"),
-                bullets(Rich.text(h) for h in held) if held else ctx.rich("donnees.export.nothing"),
-                ctx.rich("donnees.export.erase_hint"),
-            ]
-        )
-    )
+    if held:
+        parts = [
+            ctx.rich("donnees.export.caption"),
+            bullets(Rich.text(h) for h in held),
+            ctx.rich("donnees.export.erase_hint"),
+        ]
+    else:  # the file is sent all the same: it is the proof, in the same form every time
+        parts = [ctx.rich("donnees.export.nothing")]
+    caption = Reply(rich=lines(parts))
     await ctx.send_file(ctx.sender, payload, name, "application/json", caption=caption)
     if ctx.is_direct:
         return []

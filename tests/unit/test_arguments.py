@@ -4,6 +4,7 @@ a `BadArgument` carrying a catalog key."""
 from __future__ import annotations
 
 import enum
+from types import SimpleNamespace
 from typing import Any, Literal, cast
 
 import pytest
@@ -13,7 +14,9 @@ from bot.context import Context
 from bot.errors import BadArgument, UserError
 from bot.i18n import default_catalog
 
-CTX = cast(Context, None)  # the built-in converters do not look at the context
+# The built-in converters do not look at the context; a missing argument is named in
+# the member's language.
+CTX = cast(Context, SimpleNamespace(tr=default_catalog().translator("fr")))
 
 
 class Mood(enum.Enum):
@@ -227,6 +230,13 @@ def test_missing_matrix_user_uses_the_type_label() -> None:
     err = bad(handler, "")
     assert err.key == "args.missing"
     assert err.params == {"name": "personne"}
+
+
+def test_missing_argument_is_named_as_the_usage_shows_it() -> None:
+    async def handler(ctx: Context, id: int) -> None: ...
+
+    assert build_params(handler)[0].usage(default_catalog().translator("fr")) == "<numéro>"
+    assert bad(handler, "").params == {"name": "numéro"}  # not « id »
 
 
 def test_too_many_arguments() -> None:

@@ -90,6 +90,14 @@ def make_registry(calls: Calls) -> Registry:
     async def count(ctx: Context, n: int) -> Reply:
         return Reply(rich=Rich.text(str(n * 2)))
 
+    @command("effacer", help="general.ping.help", registry=reg)
+    async def erase(ctx: Context) -> Reply:
+        return Reply(rich=Rich.text("sûr ?"))
+
+    @erase.sub("confirmer", help="general.ping.help")
+    async def erase_confirmed(ctx: Context) -> Reply:
+        return Reply(rich=Rich.text("effacé"))
+
     @command("langue", help="general.ping.help", registry=reg, role=Role.OUTSIDER)
     async def set_language(ctx: Context, langue: str) -> None:
         await ctx.repos.settings.set_language(ctx.sender, langue)
@@ -411,6 +419,15 @@ async def test_missing_argument(bot: Harness) -> None:
     await bot.send(message("!compter"))
     (body,) = await bot.bodies()
     assert body.startswith(f"Il manque un argument{NBSP}: n.\nUsage{NBSP}: !compter <n>")
+
+
+async def test_usage_of_a_command_with_variants_names_them(bot: Harness) -> None:
+    await bot.send(message("!effacer peut-être"))
+    (body,) = await bot.bodies()
+    assert body == (
+        f"Je n'ai pas compris la fin de la commande{NBSP}: «{NBSP}peut-être{NBSP}».\n"
+        f"Usage{NBSP}: !effacer\u202f; variantes{NBSP}: !effacer confirmer — détails{NBSP}: !aide effacer"
+    )
 
 
 async def test_successful_write_is_committed(bot: Harness) -> None:
