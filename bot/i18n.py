@@ -142,6 +142,18 @@ def plural_form(locale: str, n: int | float, forms: Mapping[str, str]) -> str:
     return forms["one"] if singular and "one" in forms else forms["other"]
 
 
+_QUOTES = (("«", "»"), ('"', '"'), ("“", "”"))
+
+
+def _unquoted(text: str) -> str:
+    """`text` without the quotes around it, when it is set between quotes already."""
+    inner = text.strip()
+    for opening, closing in _QUOTES:
+        if len(inner) >= 2 and inner.startswith(opening) and inner.endswith(closing):
+            return inner[len(opening) : -len(closing)].strip(" \u00a0\u202f")
+    return text
+
+
 @dataclass(frozen=True)
 class Translator:
     """Messages of one locale. `rich` renders a key to plain text and HTML together; user
@@ -192,7 +204,10 @@ class Translator:
                 log.error("missing parameter %s for template %r", name, template)
                 out = out + Rich.text("{" + name + "}")
                 continue
-            out = out + self.value(params[name], spec or "", conversion)
+            value = params[name]
+            if isinstance(value, str) and literal.rstrip(" \u00a0\u202f").endswith(("«", "“", '"')):
+                value = _unquoted(value)  # « « design de services » »: the quotes typed go
+            out = out + self.value(value, spec or "", conversion)
         return out
 
     def value(self, value: Any, spec: str = "", conversion: str | None = None) -> Rich:

@@ -431,9 +431,11 @@ def parse_query(
             raise UserError("signaux.errors.bad_filter", name=m.group(1))
         if not value:
             raise UserError("signaux.errors.empty_filter", name=m.group(1))
+        typed = value  # what an error echoes: all the member meant, not its first word
         if m.group(4) is not None:  # unquoted: the words after it may belong to it
             end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
             following = raw[pos:end].split()
+            typed = " ".join([value, *following[: MAX_VALUE_WORDS - 1]])
             taken = _value_words(key, value, following, whole, options)
             if taken:
                 value = " ".join([value, *following[:taken]])
@@ -448,7 +450,7 @@ def parse_query(
         elif key == "since":
             day = parse_date(value, now, prefer="past")
             if day is None:
-                raise UserError("signaux.errors.bad_since", value=value)
+                raise UserError("signaux.errors.bad_since", value=typed)
             q.since = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
         elif key == "status":
             status = STATUS_WORDS.get(fold(value))

@@ -545,8 +545,11 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
         better = await _as_filter(ctx, cfg, flt, recherche)
         if better is not None:
             hint = ctx.rich("signaux.search.try_filter", suggestion=better)
-            return Reply(rich=ctx.rich("signaux.search.none") + Rich("\n", "<br>") + hint)
-        return Reply("signaux.search.none")
+            return Reply(rich=ctx.rich("signaux.search.none_words") + Rich("\n", "<br>") + hint)
+        filtered = any(v is not None for v in (q.category, q.nature, q.territory, q.status)) or (
+            q.since is not None and not q.week
+        )
+        return Reply("signaux.search.none" if filtered else "signaux.search.none_words")
     head_key = "signaux.search.found" if page.complete else "signaux.search.found_many"
     if not recherche.strip():
         head_key = "signaux.search.latest"

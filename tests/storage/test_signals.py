@@ -200,17 +200,19 @@ async def test_a_word_naming_a_category_or_nature_is_offered_as_that_filter(db: 
         await sg.edit(anim, sg.SignalId(1), "nature", "rupture")
         await repos.commit()
     none = "Aucun signal ne correspond. Essayez moins de mots, ou sans filtre."
+    # No filter typed: the answer does not suggest dropping one.
+    no_filter = "Aucun signal ne correspond. Essayez moins de mots, ou d'autres mots."
     async with db.unit() as repos:
         c = await ctx(repos, BOB)
         out = render(c, await sg.search(c, "social ecoles"))
-        assert out.startswith(none)
+        assert out.startswith(no_filter)
         assert out.endswith("Pour chercher par catégorie ou par nature : !signaux categorie:social ecoles")
         out = render(c, await sg.search(c, "ecoles rupture"))
         assert out.endswith("!signaux ecoles nature:rupture")
         assert "#1 Canicule et écoles" in render(c, await sg.search(c, "categorie:social ecoles"))
         # Nothing offered when that filter finds nothing either, or is given already.
         out = render(c, await sg.search(c, "technologique ecoles"))
-        assert out.startswith(none) and "Pour chercher" not in out
+        assert out.startswith(no_filter) and "Pour chercher" not in out
         out = render(c, await sg.search(c, "social categorie:legal"))
         assert out.startswith(none) and "Pour chercher" not in out
 

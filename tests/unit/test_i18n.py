@@ -394,3 +394,11 @@ def test_every_personal_data_source_has_a_label(catalog: Catalog) -> None:
     for locale in ("fr", "en"):
         tr = catalog.translator(locale, ZoneInfo("Europe/Paris"))
         assert [n for n in names if not tr.has(f"donnees.sources.{n}")] == []
+
+
+def test_quotes_typed_are_not_doubled(fr: Translator) -> None:
+    # « Personne ne correspond à « "design de services" » » read « « design de services » ».
+    said = fr.t("args.not_integer", value='"design de services"')
+    assert said == "«\u00a0design de services\u00a0» n'est pas un nombre entier."
+    assert fr.t("args.not_integer", value="« douze »") == "«\u00a0douze\u00a0» n'est pas un nombre entier."
+    assert fr.t("args.not_integer", value='un "mot"') == '«\u00a0un "mot"\u00a0» n\'est pas un nombre entier.'

@@ -189,6 +189,13 @@ def test_query_words_and_filters() -> None:
     assert q.since is not None and q.since.date().isoformat() == "2026-10-01"
 
 
+def test_a_date_not_understood_is_echoed_as_typed() -> None:
+    with pytest.raises(UserError) as info:
+        _query("depuis:n importe quoi")
+    assert info.value.key == "signaux.errors.bad_since"
+    assert info.value.params["value"] == "n importe quoi"  # not « n »
+
+
 def test_query_quoted_date_and_week() -> None:
     q = _query('depuis:"il y a 2 semaines"')
     assert q.since is not None and q.since.date().isoformat() == "2026-11-11"
