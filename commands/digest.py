@@ -43,6 +43,10 @@ WHY_LINE = 160  # characters of « pourquoi c'est important » in a digest line
 FIRST_PERIOD = timedelta(days=7)  # the very first digest covers the last 7 days
 
 
+# « 09:00 », « 9:00 », « 9h30 », « 9h »: a time of day, 00:00 to 23:59.
+_HOUR = re.compile(r"([01]?\d|2[0-3])(?::([0-5]\d)|h([0-5]\d)?)")
+
+
 @config_section("digest")
 class DigestConfig(Section):
     # Rooms where the digest is posted (room ids). Empty: no digest is posted.
@@ -82,8 +86,8 @@ class DigestConfig(Section):
     @field_validator("hour")
     @classmethod
     def _hour(cls, v: str) -> str:
-        if not re.fullmatch(r"([01]?\d|2[0-3])[:h]([0-5]\d)", v.strip()):
-            raise PydanticCustomError("literal_error", "bad time {value}", {"value": v, "expected": "09:00"})
+        if not _HOUR.fullmatch(v.strip()):
+            raise PydanticCustomError("time_of_day", "bad time {value}", {"value": v})
         return v
 
     @property
@@ -92,8 +96,9 @@ class DigestConfig(Section):
 
     @property
     def at(self) -> time:
-        hour, minute = re.split(r"[:h]", self.hour.strip())
-        return time(int(hour), int(minute))
+        found = _HOUR.fullmatch(self.hour.strip())
+        assert found is not None  # validated
+        return time(int(found.group(1)), int(found.group(2) or found.group(3) or 0))
 
 
 def digest_settings(ctx: Context) -> DigestConfig:

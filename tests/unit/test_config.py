@@ -566,3 +566,18 @@ def test_parse_config_on_a_mapping() -> None:
         }
     )
     assert cfg.server_name == "localhost"
+
+
+def test_a_time_of_day_is_explained_not_listed(tmp_path: Path) -> None:
+    out = report(tmp_path, MINIMAL + '[digest]\nhour = "25h"\n').replace("\u00a0", " ")
+    assert "digest.hour : « 25h » n'est pas une heure. Écrivez-la de 00:00 à 23:59" in out
+    assert "Valeurs possibles : 09:00" not in out
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("09:00", (9, 0)), ("9h30", (9, 30)), ("18h", (18, 0))])
+def test_times_of_day_read(tmp_path: Path, typed: str, expected: tuple[int, int]) -> None:
+    from commands.digest import DigestConfig
+
+    config = load_config(write(tmp_path, MINIMAL + f'[digest]\nhour = "{typed}"\n'), environ={})
+    at = config.section(DigestConfig).at
+    assert (at.hour, at.minute) == expected
