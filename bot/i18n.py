@@ -215,6 +215,8 @@ class Translator:
 
         if isinstance(value, Rich):
             return value
+        if conversion == "k":  # `{field!k}`: the value is a catalog key, shown in this language
+            return self.rich(str(value))
         if isinstance(value, datetime):
             return Rich.text(dates_format.format_datetime(value, self, spec or "datetime"))
         if isinstance(value, date):

@@ -46,7 +46,10 @@ class ProfileField:
     parse: Callable[[str, DirectoryConfig], Any]
 
 
-def _text(limit: int, key: str) -> Callable[[str, DirectoryConfig], str]:
+def _text(limit: int, attr: str) -> Callable[[str, DirectoryConfig], str]:
+    # Errors name the field as the profile shows it (« Présentation »), in the reader's language.
+    key = f"profil.fields.{attr}"
+
     def parse(raw: str, _settings: DirectoryConfig) -> str:
         value = " ".join(raw.split())
         if not value:
@@ -79,7 +82,7 @@ def parse_territories(raw: str, settings: DirectoryConfig) -> list[str]:
 def parse_tags(raw: str, _settings: DirectoryConfig) -> list[str]:
     tags = vocab.normalize_tags(raw)
     if not tags:
-        raise UserError("profil.errors.empty", field="competences")
+        raise UserError("profil.errors.empty", field="profil.fields.tags")
     if len(vocab.split_list(raw)) > vocab.MAX_TAGS:
         raise UserError("profil.errors.too_many_tags", limit=vocab.MAX_TAGS)
     return tags
@@ -88,9 +91,9 @@ def parse_tags(raw: str, _settings: DirectoryConfig) -> list[str]:
 def parse_bio(raw: str, settings: DirectoryConfig) -> str:
     value = raw.strip()
     if not value:
-        raise UserError("profil.errors.empty", field="presentation")
+        raise UserError("profil.errors.empty", field="profil.fields.bio")
     if len(value) > MAX_BIO:
-        raise UserError("profil.errors.too_long", field="presentation", limit=MAX_BIO, length=len(value))
+        raise UserError("profil.errors.too_long", field="profil.fields.bio", limit=MAX_BIO, length=len(value))
     return value
 
 
@@ -112,16 +115,14 @@ def parse_visibility(raw: str, _settings: DirectoryConfig) -> bool:
 
 
 FIELDS: tuple[ProfileField, ...] = (
-    ProfileField("name", ("nom", "name"), _text(MAX_NAME, "nom")),
+    ProfileField("name", ("nom", "name"), _text(MAX_NAME, "name")),
     ProfileField(
         "structure",
         ("structure", "employeur", "organisation", "organization", "employer"),
         _text(MAX_STRUCTURE, "structure"),
     ),
     ProfileField("kind", ("type", "type-structure", "type_structure", "typestructure", "kind"), parse_kind),
-    ProfileField(
-        "role", ("fonction", "poste", "metier", "role", "job", "position"), _text(MAX_ROLE, "fonction")
-    ),
+    ProfileField("role", ("fonction", "poste", "metier", "role", "job", "position"), _text(MAX_ROLE, "role")),
     ProfileField(
         "territories",
         ("territoire", "territoires", "departement", "territory", "territories"),

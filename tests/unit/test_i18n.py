@@ -402,3 +402,16 @@ def test_quotes_typed_are_not_doubled(fr: Translator) -> None:
     assert said == "«\u00a0design de services\u00a0» n'est pas un nombre entier."
     assert fr.t("args.not_integer", value="« douze »") == "«\u00a0douze\u00a0» n'est pas un nombre entier."
     assert fr.t("args.not_integer", value='un "mot"') == '«\u00a0un "mot"\u00a0» n\'est pas un nombre entier.'
+
+
+def test_a_field_is_named_as_the_profile_shows_it(fr: Translator, en: Translator) -> None:
+    from typing import Any, cast
+
+    from bot.errors import UserError
+    from commands.profile_fields import parse_bio
+
+    with pytest.raises(UserError) as info:
+        parse_bio("   ", cast(Any, None))
+    said = fr.t(info.value.key, **info.value.params)
+    assert said == "Le champ «\u00a0Présentation\u00a0» ne peut pas être vide."  # not « presentation »
+    assert en.t(info.value.key, **info.value.params) == "The field “Introduction” cannot be empty."
