@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 
 from bot.config import Config, ConfigError, ConfigProblem, load_config
 from bot.features import load_features
-from bot.i18n import default_catalog
+from bot.i18n import LOCALES, default_catalog
 
 
 @dataclass
@@ -189,15 +190,59 @@ def _cmd_console(args: argparse.Namespace) -> int:
     return asyncio.run(run_console(Path(args.dir), args.as_, direct=args.dm, lang=args.lang, wait=args.wait))
 
 
-def build_parser() -> argparse.ArgumentParser:
+# argparse's own words (« usage: », « show this help message and exit », its errors), by
+# their catalog names: `--help` and errors speak the operator's language throughout.
+_ARGPARSE_WORDS = {
+    "usage: ": "usage",
+    "positional arguments": "positional",
+    "options": "options",
+    "show this help message and exit": "help",
+    "%(prog)s: error: %(message)s\n": "error",
+    "the following arguments are required: %s": "required",
+    "invalid choice: %(value)r (choose from %(choices)s)": "invalid_choice",
+    "unrecognized arguments: %s": "unrecognized",
+    "expected one argument": "expected_one",
+    "invalid %(type)s value: %(value)r": "invalid_value",
+    "argument %(argument_name)s: %(message)s": "argument",
+}
+
+
+def operator_language(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> str:
+    """The operator's language: `--lang`, else the locale (LC_ALL, LC_MESSAGES, LANG)."""
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args) and args[i + 1] in LOCALES:
+            return args[i + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in LOCALES:
+            return arg.split("=", 1)[1]
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "en" if env[name].lower().startswith("en") else "fr"
+    return "fr"
+
+
+def _speak_argparse(lang: str) -> None:
+    tr = default_catalog().translator(lang)
+
+    def translate(message: str) -> str:
+        key = _ARGPARSE_WORDS.get(message)
+        return tr.t(f"cli.argparse.{key}").replace("\u00a0", " ") if key else message
+
+    argparse._ = translate  # type: ignore[attr-defined]  # argparse reads it at each call
+
+
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     load_features()
-    tr = default_catalog().translator("fr")
+    lang = lang or operator_language()
+    _speak_argparse(lang)
+    tr = default_catalog().translator(lang)
     parser = argparse.ArgumentParser(prog="oasis-bot", description=tr.t("cli.description"))
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help=tr.t("cli.demo"))
     demo.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
-    demo.add_argument("--lang", choices=["fr", "en"], default="fr")
+    demo.add_argument("--lang", choices=["fr", "en"], default=lang, help=tr.t("cli.lang"))
     demo.add_argument(
         "--sans-exemples",
         "--no-examples",
@@ -218,26 +263,26 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--wait", type=float, default=30, help=tr.t("cli.console_wait"))
     console.add_argument("--dm", action="store_true", help=tr.t("cli.console_dm"))
     console.add_argument("--dir", default="oasis-demo", help=tr.t("cli.demo_dir"))
-    console.add_argument("--lang", choices=["fr", "en"], default="fr")
+    console.add_argument("--lang", choices=["fr", "en"], default=lang, help=tr.t("cli.lang"))
     console.set_defaults(func=_cmd_console)
 
     run = sub.add_parser("run", help=tr.t("cli.run"))
-    run.add_argument("--config", "-c", default="config.toml")
+    run.add_argument("--config", "-c", default="config.toml", help=tr.t("cli.config"))
     run.set_defaults(func=_cmd_run)
 
     check = sub.add_parser("check-config", help=tr.t("cli.check_config"))
-    check.add_argument("config", nargs="?", default="config.toml")
-    check.add_argument("--lang", choices=["fr", "en"], default="fr")
+    check.add_argument("config", nargs="?", default="config.toml", help=tr.t("cli.config"))
+    check.add_argument("--lang", choices=["fr", "en"], default=lang, help=tr.t("cli.lang"))
     check.set_defaults(func=_cmd_check)
 
     save = sub.add_parser("backup", help=tr.t("operations.backup.help"))
-    save.add_argument("--config", "-c", default="config.toml")
+    save.add_argument("--config", "-c", default="config.toml", help=tr.t("cli.config"))
     save.add_argument("--output", "-o", help=tr.t("operations.backup.output_help"))
     save.set_defaults(func=_cmd_backup)
 
     load = sub.add_parser("restore", help=tr.t("operations.restore.help"))
     load.add_argument("file", help=tr.t("operations.restore.file_help"))
-    load.add_argument("--config", "-c", default="config.toml")
+    load.add_argument("--config", "-c", default="config.toml", help=tr.t("cli.config"))
     load.add_argument("--replace", action="store_true", help=tr.t("operations.restore.replace_help"))
     load.set_defaults(func=_cmd_restore)
 
@@ -245,12 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
         # `help` may be a catalog key (features' CLI text lives in their catalogs).
         p = sub.add_parser(extra.name, help=tr.t(extra.help) if tr.has(extra.help) else extra.help)
         extra.configure(p)
+        for action in p._actions:  # the options every command shares, described alike
+            if "--lang" in action.option_strings:
+                action.default, action.help = lang, action.help or tr.t("cli.lang")
+            elif "--config" in action.option_strings and not action.help:
+                action.help = tr.t("cli.config")
         p.set_defaults(func=extra.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(operator_language(argv)).parse_args(argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -24,7 +24,9 @@ BANNER_END = "Ctrl-C"
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # French, as the tests read it, whatever the machine's locale.
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    return {**env, "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
 
 
 @pytest.fixture(scope="module")
