@@ -115,16 +115,67 @@ async def _edit(ctx: Context, field: ProfileField, raw: str) -> Reply:
             example=code(ctx.t(f"profil.examples_by_field.{field.attr}")),
             clear=code(ctx.t("profil.cmd.clear", field=render.typed_name(ctx.tr, field.attr))),
         )
-    value = field.parse(raw, settings(ctx))
     p = await own_profile(ctx, create=True)
     assert p is not None
+    before = getattr(p, field.attr)
+    replaced: Rich | None = None
+    if field.attr in LIST_FIELDS:
+        value, replaced = _list_edit(ctx, field, raw, list(before or []))
+    else:
+        value = field.parse(raw, settings(ctx))
     setattr(p, field.attr, value)
     await ctx.repos.profiles.save(p)
     parts = [ctx.rich("profil.edited", field=label, value=render.shown_value(value))]
+    if replaced is not None:
+        parts.append(replaced)
     hint = status_hint(ctx, p)
     if hint is not None:
         parts.append(hint)
     return Reply(rich=lines(parts))
+
+
+# Fields holding a list: « + X » adds to it, « - X » removes from it, a plain value replaces
+# it (and the answer says so).
+LIST_FIELDS = ("tags", "territories")
+
+
+def _list_edit(
+    ctx: Context, field: ProfileField, raw: str, before: list[str]
+) -> tuple[list[str], Rich | None]:
+    text = raw.strip()
+    sign, rest = (text[0], text[1:]) if text[:1] in ("+", "-", "−") else ("", text)
+    if sign and not rest.strip():
+        raise UserError(
+            "profil.errors.missing_value",
+            field=render.field_label(ctx.tr, field.attr),
+            example=code(ctx.t(f"profil.examples_by_field.{field.attr}")),
+            clear=code(ctx.t("profil.cmd.clear", field=render.typed_name(ctx.tr, field.attr))),
+        )
+    typed: list[str] = field.parse(rest, settings(ctx))
+    if sign == "+":
+        known = {fold(v) for v in before}
+        value = before + [v for v in typed if fold(v) not in known]
+        if field.attr == "tags":
+            field.parse(", ".join(value), settings(ctx))  # the limit on the whole list
+        return value, None
+    if sign:
+        gone = {fold(v) for v in typed}
+        if not gone & {fold(v) for v in before}:
+            raise UserError(
+                "profil.errors.not_in_list",
+                field=render.field_label(ctx.tr, field.attr),
+                value=", ".join(typed),
+            )
+        return [v for v in before if fold(v) not in gone], None
+    if before and [fold(v) for v in before] != [fold(v) for v in typed]:
+        name = render.typed_name(ctx.tr, field.attr)
+        return typed, ctx.rich(
+            "profil.replaced",
+            before=", ".join(before),
+            add=code(ctx.t("profil.cmd.add", field=name)),
+            remove=code(ctx.t("profil.cmd.remove", field=name)),
+        )
+    return typed, None
 
 
 @profile.sub("visible", aliases=["public", "show"], help="profil.visible.help")

@@ -315,3 +315,27 @@ async def test_a_word_naming_a_kind_is_offered_as_that_filter(db: Database) -> N
     # Nothing to offer when the filter would find nobody either, or a type is already given.
     assert await run(db, d.directory, "prefecture mer", sender=BOB) == _none("prefecture mer")
     assert await run(db, d.directory, "prefecture type:caf", sender=BOB) == _none("prefecture type:caf")
+
+
+async def test_a_list_field_says_it_replaces_and_offers_adding_and_removing(db: Database) -> None:
+    assert await run(db, d.profile, "competences prospective, évaluation") == (
+        "✅ Compétences et sujets : prospective, évaluation\n"
+        "(Profil masqué : tapez !profil visible pour apparaître dans l'annuaire.)"
+    )
+    replaced = await run(db, d.profile, "competences sobriété")
+    assert replaced.startswith("✅ Compétences et sujets : sobriété\n")
+    assert (
+        "Cette liste remplace la précédente (prospective, évaluation). Pour ajouter sans remplacer : "
+        "!profil competences + … ; pour retirer : !profil competences - …"
+    ) in replaced
+    added = await run(db, d.profile, "competences + prospective, Sobriété")
+    assert added.startswith("✅ Compétences et sujets : sobriété, prospective\n")  # no duplicate
+    assert "remplace" not in added
+    removed = await run(db, d.profile, "competences - sobriete")
+    assert removed.startswith("✅ Compétences et sujets : prospective\n")
+    assert (await run(db, d.profile, "territoire 31")).startswith("✅ Territoire : Haute-Garonne (31)")
+    assert (await run(db, d.profile, "territoire + gers")).startswith(
+        "✅ Territoire : Haute-Garonne (31), Gers (32)"
+    )
+    missing = await run(db, d.profile, "territoire - 34")
+    assert missing == "ERREUR Territoire : « Hérault (34) » n'y figure pas. Votre profil : !profil"
