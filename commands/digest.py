@@ -321,13 +321,16 @@ def group_key(group_by: str, signal: Signal) -> str:
 
 
 def grouped(items: list[DigestItem], group_by: str, order: list[str]) -> list[tuple[str, list[DigestItem]]]:
-    """Groups in the frame's order (STEEPL or natures); inside a group, the ranking kept."""
+    """The most supported first, as the digest says: groups by their best-supported
+    signal, then in the frame's order (STEEPL or natures); inside a group, the ranking."""
     groups: dict[str, list[DigestItem]] = {}
     for item in items:
         groups.setdefault(group_key(group_by, item.signal), []).append(item)
     known = [g for g in order if g in groups]
     extra = sorted(g for g in groups if g not in order)
-    return [(g, groups[g]) for g in known + extra]
+    framed = known + extra
+    framed.sort(key=lambda g: -max(i.support for i in groups[g]))  # stable: the frame breaks ties
+    return [(g, groups[g]) for g in framed]
 
 
 def render(
@@ -392,7 +395,8 @@ async def preview(ctx: Context) -> Reply:
     if not upcoming.items:
         key = "digest.preview_empty_call" if cfg.empty_week == "appel" else "digest.preview_empty_nothing"
         return Reply(rich=head + Rich("\n", "<br>") + ctx.rich(key))
-    body = render(ctx.tr, ctx, upcoming, week=iso_week(when.date()))
+    # « As it would be published now »: this week's number, with the period up to now.
+    body = render(ctx.tr, ctx, upcoming, week=iso_week(now.date()))
     return Reply(rich=head + Rich("\n\n", "<br>") + body)
 
 

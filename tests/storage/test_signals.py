@@ -390,6 +390,9 @@ async def test_publish_command_and_archives(db: Database) -> None:
         anim = await ctx(repos, CAROL, role=Role.ANIMATOR, svc=svc)
         preview = render(anim, await dg.preview(anim))
         assert preview.startswith("Aperçu du prochain digest") and "Un signal" in preview
+        # « As it would be published now »: this week's number, like !digest publier.
+        week = (MONDAY + timedelta(days=7)).isocalendar().week
+        assert f"digest de la semaine {week} (" in preview
         assert render(anim, await dg.publish_now(anim)) == "Digest publié : 1 signal, dans 1 salon."
         await repos.commit()
     async with db.unit() as repos:

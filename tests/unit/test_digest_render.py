@@ -49,17 +49,20 @@ def plan_of(signals: list[Signal], total: int | None = None) -> DigestPlan:
     return DigestPlan(START, END, items, total if total is not None else len(items))
 
 
-def test_groups_follow_steepl_and_keep_the_ranking() -> None:
+def test_groups_most_supported_first_then_steepl_and_keep_the_ranking() -> None:
     items = [
         DigestItem(sig(1, "environnemental", 5), 5),
         DigestItem(sig(2, "social", 4), 4),
         DigestItem(sig(3, "environnemental", 2), 2),
         DigestItem(sig(4, "legal", 1), 1),
+        DigestItem(sig(5, "politique", 1), 1),
+        DigestItem(sig(6, "economique", 0), 0),
     ]
     order = ["social", "technologique", "economique", "environnemental", "politique", "legal"]
     groups = grouped(items, "categorie", order)
-    assert [g for g, _ in groups] == ["social", "environnemental", "legal"]
-    assert [i.signal.id for i in groups[1][1]] == [1, 3]
+    # « les plus soutenus d'abord »: no group with 0 👍 before one with 1 👍; ties in STEEPL order.
+    assert [g for g, _ in groups] == ["environnemental", "social", "politique", "legal", "economique"]
+    assert [i.signal.id for i in groups[0][1]] == [1, 3]
 
 
 async def test_french_digest_html_and_plain() -> None:
@@ -85,12 +88,13 @@ async def test_french_digest_html_and_plain() -> None:
     plain, html = rich.plain, rich.html
     assert plain.startswith("📡 Signaux faibles — digest de la semaine 49 (changement climatique)")
     assert "Du 23 novembre au 30 novembre\u00a0: 7 signaux partagés" in plain
-    # STEEPL order: Social before Environnemental; inside, most supported first.
+    # « les plus soutenus d'abord »: Environnemental (5 👍) before Social (0 👍), though
+    # STEEPL puts Social first; inside, most supported first.
     assert (
-        plain.index("SOCIAL")
-        < plain.index("ENVIRONNEMENTAL")
+        plain.index("ENVIRONNEMENTAL")
         < plain.index("Signal 1")
         < plain.index("<script>")
+        < plain.index("SOCIAL")
     )
     assert "• Signal 1 (https://exemple.fr/1) — 👍 5" in plain
     assert "  Les communes littorales devront s'assurer elles-mêmes." in plain  # one sentence
@@ -109,7 +113,7 @@ async def test_english_digest_grouped_by_nature() -> None:
     signals = [sig(1, "social", 3, nature="rupture"), sig(2, "social", 1, nature="signal_faible")]
     rich = render(ctx.services.translator("en"), ctx, plan_of(signals), week="2026-W01")
     assert rich.plain.startswith("📡 Weak signals — digest of week 1 (changement climatique)")
-    assert rich.plain.index("WEAK SIGNAL") < rich.plain.index("BREAK")
+    assert rich.plain.index("BREAK") < rich.plain.index("WEAK SIGNAL")  # 3 👍 before 1 👍
     assert "shared by Camille" in rich.plain
     assert "… and" not in rich.plain
 
