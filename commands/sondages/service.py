@@ -118,13 +118,21 @@ def deadline(ctx: Context, text: str | None, *, start: datetime | None = None) -
     cfg = settings(ctx)
     start = start or ctx.now()
     if not text:
-        return start + cfg.duration
+        return _whole_minute(start, start + cfg.duration)
     when = parse_when(text, start, allow_range=False).start
     if when - start < MIN_DURATION:
         raise UserError("sondages.errors.too_soon", when=when)
     if when - start > cfg.max_duration:
         raise UserError("sondages.errors.too_far", days=cfg.max_duration.days)
-    return when
+    return _whole_minute(start, when)
+
+
+def _whole_minute(start: datetime, when: datetime) -> datetime:
+    """An end an hour away or more falls on a whole minute: « mercredi 9 décembre à 17 h 34 »,
+    not « à 17 h 33 min 26 s » (seconds are kept for a survey of a few minutes)."""
+    if when - start < timedelta(hours=1) or (when.second == 0 and when.microsecond == 0):
+        return when
+    return when.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def reminder_time(ctx: Context, created: datetime, closes: datetime) -> datetime | None:

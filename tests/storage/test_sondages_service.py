@@ -358,3 +358,20 @@ async def test_an_anonymous_survey_reminds_those_whose_hash_is_missing(db: Datab
         reminders = (await queued(repos))[before:]
         assert MEMBERS[0] not in {r["dm_user"] for r in reminders}
         assert all("anonyme" in r["body"] and "personne ne saura" in r["body"] for r in reminders)
+
+
+async def test_an_end_an_hour_away_or_more_falls_on_a_whole_minute(db: Database) -> None:
+    from commands.sondages.service import deadline
+
+    clock = Clock()
+    clock.now = NOW.replace(minute=33, second=26, microsecond=5)
+    svc = services(clock)
+    async with db.unit() as repos:
+        ctx = await ctx_for(repos, svc)
+        default = deadline(ctx, None)
+        assert (default.second, default.microsecond) == (0, 0) and default.minute == 34
+        said = ctx.t("sondages.errors.too_soon", when=default).replace("\u00a0", " ")
+        assert " min " not in said and " s " not in said
+        assert deadline(ctx, "dans 2 jours").second == 0
+        short = deadline(ctx, "dans 10 minutes")  # a few minutes: to the second, as typed
+        assert short.second == 26 and abs(short - clock.now - timedelta(minutes=10)) < timedelta(seconds=1)
