@@ -493,3 +493,39 @@ def _value_words(
             if find_territory(" ".join([value, *following[:k]]), territories) is not None:
                 return k
     return 0
+
+
+# The main towns of Occitanie, by département: a signal about « Toulouse » is about the
+# Haute-Garonne. Only towns whose name is not an ordinary word.
+TOWNS = {
+    "foix": "09", "pamiers": "09", "carcassonne": "11", "narbonne": "11", "rodez": "12",
+    "millau": "12", "nimes": "30", "ales": "30", "toulouse": "31", "auch": "32",
+    "montpellier": "34", "beziers": "34", "sete": "34", "cahors": "46", "figeac": "46",
+    "mende": "48", "tarbes": "65", "lourdes": "65", "perpignan": "66", "albi": "81",
+    "castres": "81", "montauban": "82",
+}  # fmt: skip
+# Département names that are also ordinary words (« un lot de… », « Aude » the first
+# name) count only after an article: « dans le Lot », « de l'Aude », « du Gard ».
+_AMBIGUOUS = {"lot", "aude", "gard", "tarn"}
+_ARTICLE = r"(?:dans le|du|le|en|dans l|de l|l)"
+
+
+def named_territory(text: str, territories: Iterable[str]) -> str | None:
+    """The configured territory a signal's text names — a département (« dans le Gers »)
+    or one of its main towns (« Montpellier ») — the first named; None when it names none."""
+    words = " " + re.sub(r"[^\w]+", " ", fold(text)) + " "
+    found: list[tuple[int, int, str]] = []
+    for name in territories:
+        bare = re.sub(r"[^\w]+", " ", fold(re.sub(r"\s*\(.*\)", "", name))).strip()
+        if not bare or bare in ("region", "hors occitanie"):
+            continue
+        pattern = rf" {_ARTICLE} {re.escape(bare)} " if bare in _AMBIGUOUS else rf" {re.escape(bare)} "
+        hit = re.search(pattern, words)
+        if hit:
+            found.append((hit.end() - len(bare) - 1, -len(bare), name))
+    for town, number in TOWNS.items():
+        hit = re.search(rf" {town} ", words)
+        territory = find_territory(number, territories, whole=True) if hit else None
+        if hit and territory:
+            found.append((hit.start(), -len(town), territory))
+    return min(found)[2] if found else None

@@ -214,6 +214,8 @@ async def record(
     cfg = settings(ctx)
     if draft.url:
         await ensure_new_link(ctx, draft.url)
+    if territory is None:  # the place the text names, else (a member's) their own
+        territory = sp.named_territory(f"{draft.title} {draft.observation or ''}", cfg.territories)
     if territory is None and use_default_territory:
         territory = await default_territory(ctx, ctx.sender)
     signal = Signal(

@@ -485,6 +485,20 @@ async def test_territory_defaults_to_the_directory_profile(db: Database) -> None
         assert await sg.default_territory(c, CAROL) is None  # no profile, no signal yet
 
 
+async def test_the_territory_the_text_names_comes_before_the_authors(db: Database) -> None:
+    async with db.unit() as repos:
+        profile = await repos.profiles.get_or_create(BOB, "Bob")
+        profile.territories = ["Haute-Garonne (31)"]
+        await repos.profiles.save(profile)
+        await repos.commit()
+    said = await submit(db, "Sécheresse record dans le Gers | https://a.fr/gers | Des puits à sec", BOB)
+    assert "Gers (32)" in said and "Haute-Garonne" not in said
+    said = await submit(db, "Îlots de fraîcheur à Montpellier | https://a.fr/mtp | Douze écoles", BOB)
+    assert "Hérault (34)" in said  # a main town stands for its département
+    said = await submit(db, "Un lot de nichoirs | https://a.fr/lot | Pour les martinets", BOB)
+    assert "Haute-Garonne (31)" in said  # « un lot » names no place: the author's own
+
+
 async def test_find_words_with_each_filter_as_a_full_scan_would(db: Database) -> None:
     # Every filter alone and together, with one and two words, through the search index
     # (prepared filtered reads; a date through SQLAlchemy): the signals a plain scan of the

@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import UserError
 from commands import signal_parsing as sp
+from commands.directory_vocab import DEFAULT_TERRITORIES
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=PARIS)
@@ -253,7 +254,6 @@ def test_query_errors(raw: str, key: str) -> None:
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_every_search_example_of_the_help_is_understood(locale: str) -> None:
     from bot.i18n import default_catalog
-    from commands.directory_vocab import DEFAULT_TERRITORIES
 
     tr = default_catalog().translator(locale)
     examples = tr.list("signaux.signaux.examples")
@@ -272,3 +272,20 @@ def test_every_search_example_of_the_help_is_understood(locale: str) -> None:
         # A filter's words are never left in the searched text.
         assert ":" not in q.text and not ({"dernier", "last", "garonne"} & set(q.text.split())), example
         assert q.text or q.week or any(f is not None for f in filters), example
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sécheresse record dans le Gers", "Gers (32)"),
+        ("Canicule à Toulouse, puis Montpellier", "Haute-Garonne (31)"),  # the first named
+        ("Les nappes de l'Aude au plus bas", "Aude (11)"),
+        ("Inondations dans le Tarn-et-Garonne", "Tarn-et-Garonne (82)"),
+        ("Sète face à la mer", "Hérault (34)"),
+        ("Un lot de 12 logements", None),
+        ("Aude Martin témoigne", None),
+        ("Rien de localisé", None),
+    ],
+)
+def test_the_territory_a_text_names(text: str, expected: str | None) -> None:
+    assert sp.named_territory(text, DEFAULT_TERRITORIES) == expected
