@@ -81,7 +81,12 @@ class App:
             self.services.clock = self.clock
         self.sender = Sender(self.db, self.client)
         self.dispatcher = Dispatcher(
-            self.services, self.db, self._join, self.sender.wake, self.sender.hand_over
+            self.services,
+            self.db,
+            self._join,
+            self.sender.wake,
+            self.sender.hand_over,
+            crypto=self.client.crypto,
         )
         self.scheduler = Scheduler(JobContext(self.services, self.db, self.sender.wake))
         self.services.scheduler = self.scheduler
@@ -92,6 +97,7 @@ class App:
             self.dispatcher.wants,
             self.dispatcher.submit,
             self._left,
+            self.dispatcher.keys_arrived,
         )
         await self.dispatcher.load_pending()  # queued first, so handled first
         self._tasks = [

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
@@ -32,8 +34,16 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from nio.exceptions import (
+    EncryptionError,
+    GroupEncryptionError,
+    MembersSyncError,
+    OlmTrustError,
+    SendRetryError,
+)
 
 from bot.config import Config
+from bot.encryption import Encryption
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -58,6 +68,9 @@ class TransientError(Exception):
 
 # What a network failure looks like from aiohttp/asyncio: worth retrying.
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+# What nio raises when an encrypted send cannot be prepared yet: worth retrying.
+ENCRYPTION_ERRORS = (EncryptionError, GroupEncryptionError, MembersSyncError, OlmTrustError, SendRetryError)
+MEGOLM = "m.megolm.v1.aes-sha2"
 
 
 @dataclass(frozen=True)
@@ -79,51 +92,97 @@ class MatrixClient:
                 max_timeouts=0,
                 request_timeout=request_timeout,
                 store_sync_tokens=False,
-                encryption_enabled=False,
+                # Keys live in our database (`bot.encryption`), not in nio's SQLite file:
+                # no store_path, so nio loads no store of its own.
+                encryption_enabled=True,
             ),
         )
+        self.crypto: Encryption | None = None
         # Rooms known to be direct chats (from `m.direct` and invites flagged direct).
         self.direct_rooms: set[str] = set()
 
     # --- session ------------------------------------------------------------------
     async def login(self, db: Database) -> None:
-        """Restore the stored session, or log in with the password and store it."""
+        """Reach the bot's one device, then load its encryption keys.
+
+        Every way in ends on the same device: a configured access token names its device
+        (asked with `whoami`); otherwise the stored token is reused, and a password login
+        asks for the stored device id, so a lost or expired token does not create a new
+        device either."""
         m = self.config.matrix
-        if m.access_token:
-            configured = m.access_token.get_secret_value()
-            async with db.unit() as repos:
-                known_device = await repos.state.get(DEVICE_KEY)
-            self.nio.restore_login(self.user_id, known_device or "", configured)
-            who = await self.nio.whoami()
-            if not isinstance(who, WhoamiResponse):
-                raise LoginFailed(f"access token refused: {who}")
-            if who.device_id:
-                self.nio.device_id = str(who.device_id)
-            return
         async with db.unit() as repos:
             token = await repos.state.get(TOKEN_KEY)
             device = await repos.state.get(DEVICE_KEY)
             stored_user = await repos.state.get(USER_KEY)
-        if token and device and stored_user == self.user_id:
-            self.nio.restore_login(self.user_id, device, token)
-            who = await self.nio.whoami()
-            if isinstance(who, WhoamiResponse):
-                log.info("session restored (device %s)", device)
-                return
-            if getattr(who, "status_code", None) not in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
-                raise TransientError(f"whoami failed: {who}")
-            log.warning("stored access token refused; logging in again")
-        if not m.password:
-            raise LoginFailed("no password to log in with")
-        resp = await self.nio.login(m.password.get_secret_value(), device_name=m.device_name)
-        if not isinstance(resp, LoginResponse):
-            raise LoginFailed(str(resp))
+        if stored_user != self.user_id:
+            token = device = None  # another account's session: not ours to reuse
+        fresh_login = False
+        if m.access_token:
+            await self._use_token(m.access_token.get_secret_value(), device, configured=True)
+        elif token and device and await self._use_token(token, device, configured=False):
+            log.info("session restored (device %s)", device)
+        else:
+            if not m.password:
+                raise LoginFailed("no password to log in with")
+            self.nio.device_id = device or ""  # the same device again, when known
+            resp = await self.nio.login(m.password.get_secret_value(), device_name=m.device_name)
+            if not isinstance(resp, LoginResponse):
+                raise LoginFailed(str(resp))
+            fresh_login = True
+            log.info(
+                "logged in as %s (%s device %s)",
+                self.user_id,
+                "same" if resp.device_id == device else "new",
+                resp.device_id,
+            )
         async with db.unit() as repos:
-            await repos.state.set(TOKEN_KEY, resp.access_token)
-            await repos.state.set(DEVICE_KEY, resp.device_id)
+            await repos.state.set(TOKEN_KEY, self.nio.access_token)
+            await repos.state.set(DEVICE_KEY, self.nio.device_id)
             await repos.state.set(USER_KEY, self.user_id)
             await repos.commit()
-        log.info("logged in as %s (new device %s)", self.user_id, resp.device_id)
+        self.crypto = Encryption(self.nio, db)
+        await self.crypto.load()
+        if fresh_login:
+            await self._republish_if_gone()
+
+    async def _republish_if_gone(self) -> None:
+        """A password login on a device that was logged out (its keys deleted with it):
+        the stored account publishes its identity keys again, or nobody could encrypt
+        for the bot."""
+        olm = self.nio.olm
+        if olm is None or not olm.account.shared:
+            return
+        resp = await self.raw(
+            "POST", "/_matrix/client/v3/keys/query", {"device_keys": {self.user_id: [self.nio.device_id]}}
+        )
+        published = ((resp or {}).get("device_keys") or {}).get(self.user_id) or {}
+        if self.nio.device_id not in published:
+            olm.account.shared = False
+            log.warning(
+                "the device's keys were gone from the homeserver (logged out?): publishing them again"
+            )
+
+    async def _use_token(self, token: str, known_device: str | None, *, configured: bool) -> bool:
+        """Take `token` if the homeserver accepts it; the device is the token's own."""
+        self.nio.access_token = token
+        self.nio.user_id = self.user_id
+        who = await self.nio.whoami()
+        if not isinstance(who, WhoamiResponse):
+            self.nio.access_token = ""
+            code = getattr(who, "status_code", None)
+            if code not in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN"):
+                raise TransientError(f"whoami failed: {who}")
+            if configured:
+                raise LoginFailed(f"access token refused: {who}")
+            log.warning("stored access token refused; logging in again")
+            return False
+        if who.user_id != self.user_id:
+            raise LoginFailed(f"the access token is {who.user_id}'s, not {self.user_id}'s")
+        device = str(who.device_id or known_device or "")
+        if not device:
+            raise LoginFailed("the access token has no device (log in with a password once instead)")
+        self.nio.restore_login(self.user_id, device, token)
+        return True
 
     async def close(self) -> None:
         await self.nio.close()
@@ -215,9 +274,13 @@ class MatrixClient:
             raise TransientError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
 
     async def create_direct_room(self, user_id: str) -> str:
-        """A new, unencrypted direct chat with `user_id`, recorded in `m.direct`."""
+        """A new direct chat with `user_id`, encrypted (as Element and Tchap create
+        theirs), recorded in `m.direct`."""
         resp = await self.nio.room_create(
-            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+            is_direct=True,
+            invite=[user_id],
+            preset=RoomPreset.trusted_private_chat,
+            initial_state=[{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": MEGOLM}}],
         )
         if isinstance(resp, RoomCreateError):
             if resp.status_code in ("M_FORBIDDEN", "M_UNKNOWN", "M_INVALID_PARAM"):
@@ -256,15 +319,54 @@ class MatrixClient:
 
     # --- sending ------------------------------------------------------------------
     async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> SendResult:
+        """Send one event; in an encrypted room it is encrypted (a reaction too), its
+        room key shared with every device of the members, verified or not."""
+        await self.wait_known(room_id)
+        encrypted = self.is_encrypted(room_id)
         try:
-            resp = await self.nio.room_send(room_id, event_type, content, tx_id=txn_id)
+            if encrypted and event_type == "m.reaction":
+                # nio sends reactions in clear; encrypt them as Element does.
+                resp = await self._send_encrypted_reaction(room_id, content, txn_id)
+            else:
+                resp = await self.nio.room_send(
+                    room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+                )
         except NETWORK_ERRORS as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        except ENCRYPTION_ERRORS as exc:  # keys not shared yet, members not loaded: again later
+            raise TransientError(f"encryption: {type(exc).__name__}: {exc}", answered=True) from exc
         except Exception as exc:  # a local refusal (nio): retrying would not help
             return SendResult(permanent_error=f"{type(exc).__name__}: {exc}")
         if isinstance(resp, RoomSendResponse):
             return SendResult(event_id=resp.event_id)
         return self._classify(resp)
+
+    def is_encrypted(self, room_id: str) -> bool:
+        room = self.nio.rooms.get(room_id)
+        return bool(room is not None and room.encrypted) or room_id in self.nio.encrypted_rooms
+
+    async def wait_known(self, room_id: str, timeout: float = 10.0) -> None:
+        """A room the bot just created or joined is sent to once a sync has shown its
+        state (is it encrypted? who is in it?); nio refuses to encrypt before."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while room_id not in self.nio.rooms:
+            if loop.time() > deadline:
+                raise TransientError(f"room {room_id} not seen in a sync yet", answered=True)
+            await asyncio.sleep(0.05)
+
+    async def _send_encrypted_reaction(self, room_id: str, content: dict[str, Any], txn_id: str) -> Any:
+        nio = self.nio
+        room = nio.rooms[room_id]
+        if not room.members_synced:
+            await nio.joined_members(room_id)
+            if nio.should_query_keys:
+                await nio.keys_query()
+        if nio.olm is not None and nio.olm.should_share_group_session(room_id):
+            await nio.share_group_session(room_id, ignore_unverified_devices=True)
+        message_type, encrypted = nio.encrypt(room_id, "m.reaction", content)
+        method, path, data = Api.room_send(nio.access_token, room_id, message_type, encrypted, txn_id)
+        return await nio._send(RoomSendResponse, method, path, data, (room_id,))
 
     @staticmethod
     def _classify(resp: Any) -> SendResult:
@@ -283,18 +385,23 @@ class MatrixClient:
             return SendResult(permanent_error=str(resp))
         raise TransientError(str(resp), answered=True)
 
-    async def upload(self, data: bytes, mimetype: str, name: str) -> str:
+    async def upload(self, data: bytes, mimetype: str, name: str, *, encrypt: bool = False) -> dict[str, Any]:
+        """Upload a file; returns what the event says of it: `{"url": mxc}`, or for an
+        encrypted room `{"file": {url, key, iv, hashes, v}}` (the homeserver only ever
+        sees ciphertext)."""
         import io
 
         try:
-            resp, _ = await self.nio.upload(
-                io.BytesIO(data), content_type=mimetype, filename=name, filesize=len(data)
+            resp, keys = await self.nio.upload(
+                io.BytesIO(data), content_type=mimetype, filename=name, filesize=len(data), encrypt=encrypt
             )
         except NETWORK_ERRORS as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(resp, UploadResponse):
-            return str(resp.content_uri)
-        raise TransientError(str(resp), answered=True)
+        if not isinstance(resp, UploadResponse):
+            raise TransientError(str(resp), answered=True)
+        if encrypt:
+            return {"file": {**keys, "url": str(resp.content_uri)}}
+        return {"url": str(resp.content_uri)}
 
     async def set_display_name(self, name: str) -> None:
         await self.nio.set_displayname(name)

@@ -6,7 +6,13 @@ room are answered in order, while other members and rooms go on in parallel (bou
 effects, the messages it queues and the event's `done` mark commit together.
 
 Errors: a `UserError` becomes its localized message (and the command's usage for a bad
-argument); anything else is logged with a short reference, which is all the user sees."""
+argument); anything else is logged with a short reference, which is all the user sees.
+
+Encrypted events the sync could not decrypt are decrypted here, then handled as any other.
+One whose room key has not come stays pending in the inbox: its key is asked for, and it is
+tried again when room keys arrive (`keys_arrived`) or after `undecryptable_after` seconds;
+then, still unreadable, its sender is told once (per room and session) how to fix it.
+Malformed ones and unknown algorithms are logged and dropped."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from bot import conversations
 from bot.arguments import parse_arguments
 from bot.client import TransientError
 from bot.context import Context, Reply, Services
+from bot.encryption import Encryption
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
 from bot.limits import MAX_MESSAGE_CHARS
@@ -34,6 +41,18 @@ log = logging.getLogger(__name__)
 
 SUBMITTED_MEMORY = 50_000  # event ids remembered against double queuing
 MAX_RETRIES = 5  # a handler meeting a homeserver outage is tried again, then answered
+UNDECRYPTABLE_AFTER = 60.0  # seconds an encrypted event waits for its room key
+MAX_WAITING = 10_000  # encrypted events waiting for keys, at most (the oldest give up)
+GAVE_UP = "oasis.undecryptable"  # marks an encrypted event whose key never came
+
+
+class NotYetReadable(Exception):
+    """An encrypted event whose room key has not arrived: try again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"waiting {seconds:.0f} s for a room key")
+        self.seconds = seconds
+
 
 Join = Callable[[str], Any]
 
@@ -46,8 +65,16 @@ class Dispatcher:
         join_room: Callable[[str, bool], Any],
         wake_sender: Callable[[], None],
         hand_over: Callable[[list[Any]], None] | None = None,
+        crypto: Encryption | None = None,
+        undecryptable_after: float = UNDECRYPTABLE_AFTER,
     ) -> None:
         self.services = services
+        self.crypto = crypto
+        self.undecryptable_after = undecryptable_after
+        # Encrypted events waiting for their key: event id → (event, session id), and
+        # when this process first tried each.
+        self._waiting: dict[str, tuple[dict[str, Any], str]] = {}
+        self._first_try: OrderedDict[str, float] = OrderedDict()
         self.db = db
         self.registry = services.registry
         self.join_room = join_room
@@ -78,7 +105,7 @@ class Dispatcher:
         if not self.services.rooms.is_direct(room_id) and not self.services.network.contains(room_id):
             return False  # outside the network: answered once when joined, then nothing
         if etype == "m.room.encrypted":
-            return self.services.rooms.is_direct(room_id)
+            return True  # maybe a command: decrypted when handled
         if etype != "m.room.message":
             return True
         content = event.get("content") or {}
@@ -184,12 +211,17 @@ class Dispatcher:
         ctx: Context | None = None
         outcome, started = "ok", time.monotonic()
         try:
+            decrypted = False
+            if event.get("type") == "m.room.encrypted" and self.crypto is not None:
+                event = await self._decrypted(event)
+                decrypted = event.get("type") != "m.room.encrypted"
             async with self.db.unit() as repos:
                 # Only pending events reach here, each once per process (`submit`), so
                 # no handler runs twice; the done mark is the atomic guard all the same:
                 # it commits with the handler's effects only if the event was pending.
                 ctx = await self._context(repos, event)
-                await self._route(ctx, event)
+                if not decrypted or self.wants(ctx.room_id, event):  # maybe no command
+                    await self._route(ctx, event)
                 if not await repos.inbox.claim(event_id):
                     log.warning("%s was already handled; this run's effects are dropped", event_id)
                     await repos.rollback()
@@ -199,6 +231,9 @@ class Dispatcher:
                 if self.hand_over is not None:
                     self.hand_over(repos.outbox.created)
                     handed = True
+        except NotYetReadable as wait:
+            outcome = "waiting"
+            self._wait_for_key(event, wait.seconds)
         except UserError as err:
             outcome = "refused"
             await self._fail(event, err, None)
@@ -233,6 +268,60 @@ class Dispatcher:
             )
             if not handed:
                 self.wake_sender()
+
+    # --- encrypted events -------------------------------------------------------------
+    async def _decrypted(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The decrypted event; the encrypted one when it cannot be read (marked
+        `GAVE_UP` when its key never came); raises `NotYetReadable` while waiting."""
+        assert self.crypto is not None
+        event_id = event["event_id"]
+        result = self.crypto.decrypt(event)
+        if result.status == "ok" and result.event is not None:
+            self._first_try.pop(event_id, None)
+            return result.event
+        if result.status == "unreadable":
+            self._first_try.pop(event_id, None)
+            log.warning(
+                "encrypted event %s from %s dropped: %s", event_id, event.get("sender"), result.reason
+            )
+            return event
+        now = asyncio.get_running_loop().time()
+        first = self._first_try.setdefault(event_id, now)
+        while len(self._first_try) > MAX_WAITING:
+            self._first_try.popitem(last=False)
+        waited = now - first
+        if waited < self.undecryptable_after:
+            await self.crypto.request_key(event)
+            raise NotYetReadable(self.undecryptable_after - waited)
+        self._first_try.pop(event_id, None)
+        log.info("encrypted event %s still unreadable after %.0f s: its sender is told", event_id, waited)
+        return {**event, GAVE_UP: True}
+
+    def _wait_for_key(self, event: dict[str, Any], seconds: float) -> None:
+        assert self.crypto is not None
+        self._waiting[event["event_id"]] = (event, self.crypto.session_of(event))
+        asyncio.get_running_loop().call_later(seconds, self._retry_waiting, event["event_id"])
+
+    def _retry_waiting(self, event_id: str) -> None:
+        entry = self._waiting.pop(event_id, None)
+        if entry is not None:
+            self._enqueue(entry[0])
+
+    def keys_arrived(self, session_ids: set[str]) -> None:
+        """Room keys came in a sync: try again the events that waited for them."""
+        for event_id, (_, session_id) in list(self._waiting.items()):
+            if session_id in session_ids:
+                self._retry_waiting(event_id)
+
+    async def _on_undecryptable(self, ctx: Context, event: dict[str, Any]) -> None:
+        if not event.get(GAVE_UP):
+            return  # malformed or unknown algorithm: logged, nothing to say
+        session = self.crypto.session_of(event) if self.crypto is not None else ""
+        await ctx.send(
+            Reply("errors.undecryptable"),
+            reply_to=None if ctx.is_direct else ctx.event_id,
+            dedup_key=f"undecryptable:{ctx.room_id}:{ctx.sender}:{session}"[:255],
+        )
 
     async def _context(self, repos: Any, event: dict[str, Any]) -> Context:
         sender = event.get("sender", "")
@@ -299,7 +388,7 @@ class Dispatcher:
         elif etype == "oasis.invite":
             await self._on_invite(ctx, event)
         elif etype == "m.room.encrypted":
-            await ctx.send(Reply("errors.encrypted"), dedup_key=f"encrypted:{ctx.room_id}")
+            await self._on_undecryptable(ctx, event)
         elif etype == "m.room.member":
             change = _member_change(event)
             for member_hook in self.registry.member_hooks:

@@ -48,12 +48,15 @@ def reaction_content(event_id: str, key: str) -> dict[str, Any]:
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
 
 
-def file_content(name: str, mimetype: str, size: int, mxc: str) -> dict[str, Any]:
+def file_content(name: str, mimetype: str, size: int, where: str | dict[str, Any]) -> dict[str, Any]:
+    """An `m.file` event's content; `where` is the upload's mxc URL, or what
+    `MatrixClient.upload` returned (`{"url": …}`, or `{"file": …}` in an encrypted room)."""
+    located = {"url": where} if isinstance(where, str) else dict(where)
     return {
         "msgtype": "m.file",
         "body": name,
         "filename": name,
-        "url": mxc,
+        **located,
         "info": {"mimetype": mimetype, "size": size},
         "m.mentions": {},
     }

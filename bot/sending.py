@@ -134,8 +134,12 @@ class Sender:
         if row.attachment is not None:
             mime = row.attachment_mime or "application/octet-stream"
             name = row.attachment_name or "fichier"
-            mxc = await self.client.upload(row.attachment, mime, name)
-            content = attachment_content(file_content(name, mime, len(row.attachment), mxc), content)
+            await self.client.wait_known(room_id)
+            # In an encrypted room the file is encrypted too (`file`, not `url`).
+            where = await self.client.upload(
+                row.attachment, mime, name, encrypt=self.client.is_encrypted(room_id)
+            )
+            content = attachment_content(file_content(name, mime, len(row.attachment), where), content)
         while True:
             result = await self.client.send(room_id, row.event_type, content, row.txn_id)
             if result.retry_after_ms is None:

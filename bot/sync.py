@@ -13,7 +13,10 @@ command never stalls syncing.
 - Rooms the bot has just joined: Synapse's timeline for them (and the back-fill) holds
   history from before the bot's join; only what follows the join is acted on (a member
   who joined before the bot is not a newcomer, an old command is not answered).
-- Outages: the loop backs off (1 s doubling to 15 s) and logs each change of state."""
+- Outages: the loop backs off (1 s doubling to 15 s) and logs each change of state.
+- Encryption: nio decrypts what it can during the sync; the key changes this made are
+  committed with the token (`bot.encryption`), then the encryption housekeeping runs, and
+  room keys that arrived wake the events waiting for them (`on_keys`)."""
 
 from __future__ import annotations
 
@@ -63,6 +66,7 @@ FILTER: dict[str, Any] = {
 Wants = Callable[[str, dict[str, Any]], bool]
 OnNew = Callable[[list[dict[str, Any]]], None]
 OnLeave = Callable[[str, str], Any]
+OnKeys = Callable[[set[str]], None]
 
 
 class SyncLoop:
@@ -74,6 +78,7 @@ class SyncLoop:
         wants: Wants,
         on_new: OnNew,
         on_leave: OnLeave,
+        on_keys: OnKeys | None = None,
     ) -> None:
         self.client = client
         self.db = db
@@ -81,6 +86,7 @@ class SyncLoop:
         self.wants = wants
         self.on_new = on_new
         self.on_leave = on_leave
+        self.on_keys = on_keys
         self.ready = asyncio.Event()  # set after the first successful sync
         self.synced = asyncio.Event()  # pulsed after each sync (tests wait on it)
         self.token: str | None = None
@@ -118,6 +124,15 @@ class SyncLoop:
             fresh = await asyncio.shield(self._store(events, resp.next_batch))
             self.token = resp.next_batch
             first = False
+            crypto = self.client.crypto
+            if crypto is not None:
+                try:
+                    await crypto.housekeeping()
+                except Exception:  # the database: the keys stay queued for the next sync
+                    log.exception("encryption housekeeping failed; retried after the next sync")
+                keys = crypto.room_keys_in(resp.to_device_events)
+                if keys and self.on_keys is not None:
+                    self.on_keys(keys)
             if fresh:
                 self.on_new(fresh)
                 # Let the new lanes start (their first query goes to the database) before
@@ -129,10 +144,19 @@ class SyncLoop:
             self.synced.clear()
 
     async def _store(self, events: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
-        async with self.db.unit() as repos:
-            new_ids = set(await repos.inbox.add_many(events))
-            await repos.state.set(TOKEN_KEY, token)
-            await repos.commit()
+        store = self.client.crypto.store if self.client.crypto is not None else None
+        keys = store.take_changes() if store is not None else None
+        try:
+            async with self.db.unit() as repos:
+                new_ids = set(await repos.inbox.add_many(events))
+                await repos.state.set(TOKEN_KEY, token)
+                if keys:
+                    await repos.crypto.apply(keys)
+                await repos.commit()
+        except BaseException:
+            if store is not None and keys:
+                store.give_back(keys)
+            raise
         return [e for e in events if e["event_id"] in new_ids]
 
     async def _collect(self, resp: SyncResponse, since: str | None) -> list[dict[str, Any]]:

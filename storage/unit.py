@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories.annonces import AnnouncementRepository
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.crypto import CryptoRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.direct import DirectRoomRepository
 from storage.repositories.evenements import EventRepository
@@ -51,6 +52,10 @@ class Repos:
     @cached_property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.session)
+
+    @cached_property
+    def crypto(self) -> CryptoRepository:
+        return CryptoRepository(self.session)
 
     @cached_property
     def direct(self) -> DirectRoomRepository:

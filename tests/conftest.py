@@ -121,16 +121,25 @@ def register(homeserver: EmbeddedSynapse) -> Callable[..., Awaitable[Account]]:
 
 @pytest.fixture
 async def user(
-    homeserver: EmbeddedSynapse, register: Callable[..., Awaitable[Account]]
+    homeserver: EmbeddedSynapse,
+    register: Callable[..., Awaitable[Account]],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Callable[..., Awaitable[TestUser]]]:
-    """Factory of started test users (background sync recording what they see)."""
+    """Factory of started test users (background sync recording what they see), with
+    clients that encrypt as Element does (the direct chats the bot opens are encrypted);
+    `encrypted=False`: a client without encryption."""
     made: list[TestUser] = []
 
     async def make(
-        prefix: str = "member", *, displayname: str | None = None, auto_join_from: str | None = None
+        prefix: str = "member",
+        *,
+        displayname: str | None = None,
+        auto_join_from: str | None = None,
+        encrypted: bool = True,
     ) -> TestUser:
         account = await register(prefix, displayname=displayname)
-        u = TestUser(homeserver, account, auto_join_from=auto_join_from)
+        store = tmp_path_factory.mktemp("keys") if encrypted else None
+        u = TestUser(homeserver, account, auto_join_from=auto_join_from, encrypted=encrypted, store_dir=store)
         await u.start()
         made.append(u)
         return u

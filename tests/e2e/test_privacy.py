@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from nio import DownloadResponse
-
 from tests.conftest import BotStarter
 from tests.support.matrix import Seen, TestUser, room_with_bot
 
@@ -22,9 +20,7 @@ async def exported(member: TestUser, bot_id: str, since: int) -> dict:
         since=since,
     )
     assert file.content["info"]["mimetype"] == "application/json"
-    got = await member.client.download(file.content["url"])
-    assert isinstance(got, DownloadResponse), got
-    return json.loads(got.body)
+    return json.loads(await member.download(file.content))
 
 
 async def test_export_then_forget(start_bot: BotStarter, user) -> None:

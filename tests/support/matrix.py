@@ -1,7 +1,10 @@
 """Real Matrix accounts driven from tests: send messages, wait for what the bot says.
 
 Each `TestUser` syncs in the background and records every timeline event of every room it
-is in, so a test can wait for a message, or check that none came."""
+is in, so a test can wait for a message, or check that none came. With `encrypted=True` it
+is a client with end-to-end encryption as Element sets it up (matrix-nio's own store in a
+directory, keys shared with every device, verified or not): it encrypts what it sends in
+encrypted rooms and records what it receives decrypted (`Seen.encrypted`)."""
 
 from __future__ import annotations
 
@@ -10,16 +13,19 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    DownloadResponse,
     RoomCreateResponse,
     RoomInviteError,
     RoomSendResponse,
     SyncResponse,
 )
+from nio.crypto import decrypt_attachment
 
 from bot.homeserver import Account, EmbeddedSynapse
 from tests.support.network import network_of
@@ -30,6 +36,7 @@ class Seen:
     room_id: str
     event: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    encrypted: bool = False  # arrived encrypted (and was decrypted)
 
     @property
     def type(self) -> str:
@@ -55,11 +62,35 @@ class Seen:
 class TestUser:
     __test__ = False  # not a pytest class
 
-    def __init__(self, hs: EmbeddedSynapse, account: Account, *, auto_join_from: str | None = None) -> None:
+    def __init__(
+        self,
+        hs: EmbeddedSynapse,
+        account: Account,
+        *,
+        auto_join_from: str | None = None,
+        encrypted: bool = False,
+        store_dir: Path | None = None,
+    ) -> None:
         self.hs = hs
         self.account = account
         self.user_id = account.user_id
-        self.client = AsyncClient(hs.url, account.user_id, config=AsyncClientConfig(max_timeouts=5))
+        self.encrypted = encrypted
+        if encrypted:
+            assert store_dir is not None, "an encrypting client needs a directory for its keys"
+            store_dir.mkdir(parents=True, exist_ok=True)
+            self.client = AsyncClient(
+                hs.url,
+                account.user_id,
+                device_id=account.device_id,
+                store_path=str(store_dir),
+                config=AsyncClientConfig(max_timeouts=5, encryption_enabled=True, store_sync_tokens=False),
+            )
+        else:
+            self.client = AsyncClient(
+                hs.url,
+                account.user_id,
+                config=AsyncClientConfig(max_timeouts=5, encryption_enabled=False),
+            )
         self.client.restore_login(account.user_id, account.device_id, account.access_token)
         self.seen: list[Seen] = []
         self._changed = asyncio.Condition()
@@ -69,7 +100,21 @@ class TestUser:
     async def start(self) -> None:
         first = await self.client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 0}}})
         assert isinstance(first, SyncResponse), first
+        await self._keys()
         self._task = asyncio.create_task(self._loop(first.next_batch))
+
+    async def _keys(self) -> None:
+        """What nio's sync_forever does after each sync for encryption."""
+        c = self.client
+        if not self.encrypted or c.olm is None:
+            return
+        if c.should_upload_keys:
+            await c.keys_upload()
+        if c.should_query_keys:
+            await c.keys_query()
+        if c.should_claim_keys:
+            await c.keys_claim(c.get_users_for_key_claiming())
+        await c.send_to_device_messages()
 
     async def _loop(self, since: str) -> None:
         token = since
@@ -85,9 +130,13 @@ class TestUser:
                 await asyncio.sleep(0.2)
                 continue
             token = resp.next_batch
+            with contextlib.suppress(Exception):
+                await self._keys()
             for room_id, info in resp.rooms.join.items():
                 for ev in info.timeline.events:
-                    self.seen.append(Seen(room_id, ev.source))
+                    self.seen.append(
+                        Seen(room_id, ev.source, encrypted=bool(getattr(ev, "decrypted", False)))
+                    )
             for room_id, invite in resp.rooms.invite.items():
                 inviter = next(
                     (
@@ -123,12 +172,12 @@ class TestUser:
         if html is not None:
             content.update(format="org.matrix.custom.html", formatted_body=html)
         content.update(extra or {})
-        resp = await self.client.room_send(room_id, "m.room.message", content)
-        assert isinstance(resp, RoomSendResponse), resp
-        return str(resp.event_id)
+        return await self.send_event(room_id, "m.room.message", content)
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        resp = await self.client.room_send(room_id, event_type, content)
+        if self.encrypted and room_id not in self.client.rooms:
+            await self.wait_for(lambda s: s.room_id == room_id, timeout=15)
+        resp = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
         assert isinstance(resp, RoomSendResponse), resp
         return str(resp.event_id)
 
@@ -146,14 +195,24 @@ class TestUser:
         *,
         is_direct: bool = False,
         network: bool = True,
+        encrypted: bool = False,
     ) -> str:
         """A room of the network (listed in the homeserver's network space before anyone is
-        invited), or outside it (`network=False`), or a direct chat (never the network's)."""
+        invited), or outside it (`network=False`), or a direct chat (never the network's);
+        `encrypted`: with `m.room.encryption` from the start, as Element's private rooms and
+        direct chats are."""
+        initial_state = (
+            [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+            if encrypted
+            else []
+        )
         if is_direct or not network:
-            resp = await self.client.room_create(name=name, invite=invite or [], is_direct=is_direct)
+            resp = await self.client.room_create(
+                name=name, invite=invite or [], is_direct=is_direct, initial_state=initial_state
+            )
             assert isinstance(resp, RoomCreateResponse), resp
             return str(resp.room_id)
-        resp = await self.client.room_create(name=name)
+        resp = await self.client.room_create(name=name, initial_state=initial_state)
         assert isinstance(resp, RoomCreateResponse), resp
         room = str(resp.room_id)
         await self.add_to_network(room)
@@ -184,6 +243,20 @@ class TestUser:
         content = dict(state.content)
         content.setdefault("users", {})[user_id] = level
         await self.client.room_put_state(room_id, "m.room.power_levels", content)
+
+    async def download(self, content: dict[str, Any]) -> bytes:
+        """The file an `m.file`/`m.image` event carries: `url` in clear, or `file` (an
+        encrypted attachment: fetched, checked and decrypted as a client does)."""
+        encrypted = content.get("file")
+        resp = await self.client.download(encrypted["url"] if encrypted else content["url"])
+        assert isinstance(resp, DownloadResponse), resp
+        if not encrypted:
+            return bytes(resp.body)
+        return bytes(
+            decrypt_attachment(
+                resp.body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
+            )
+        )
 
     # --- observing ----------------------------------------------------------------
     def mark(self) -> int:
@@ -248,11 +321,13 @@ class TestUser:
 
 
 async def room_with_bot(
-    owner: TestUser, bot_user_id: str, *members: TestUser, name: str = "OASIS test"
+    owner: TestUser, bot_user_id: str, *members: TestUser, name: str = "OASIS test", encrypted: bool = False
 ) -> str:
     """A room made by `owner` (its creator, so an animator in room v12), with the bot and
     `members` joined; returns once the bot has joined."""
-    room = await owner.create_room(name, invite=[bot_user_id, *(m.user_id for m in members)])
+    room = await owner.create_room(
+        name, invite=[bot_user_id, *(m.user_id for m in members)], encrypted=encrypted
+    )
     for m in members:
         await m.join(room)
     await owner.wait_for(

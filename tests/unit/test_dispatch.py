@@ -365,7 +365,8 @@ def test_wants(bot: Harness) -> None:
     assert wants(ROOM, {"type": "m.room.member", "event_id": "$m", "content": {}})  # a hook exists
     assert not wants(ROOM, {"type": "m.reaction", "event_id": "$r", "content": {}})  # no hook
     assert wants(DM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
-    assert not wants(ROOM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
+    # Maybe a command: kept until decrypted.
+    assert wants(ROOM, {"type": "m.room.encrypted", "event_id": "$e", "content": {}})
 
 
 async def test_only_configured_rooms_are_served(db: Database, catalog: Catalog, calls: Calls) -> None:

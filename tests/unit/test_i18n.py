@@ -228,9 +228,9 @@ def test_typography_is_applied_on_load_for_french_only(tmp_path: Path) -> None:
 
 
 def test_loaded_catalog_keeps_command_names(fr: Translator) -> None:
-    encrypted = fr.t("errors.encrypted")
-    assert "tapez !aide dans un salon" in encrypted
-    assert f"chiffrée{NBSP}:" in encrypted
+    undecryptable = fr.t("errors.undecryptable")
+    assert "Tapez !aide pour voir" in undecryptable
+    assert f"chiffré{NBSP}:" in undecryptable
 
 
 # --- plurals ----------------------------------------------------------------------
