@@ -196,6 +196,13 @@ class App:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.client.crypto is not None and not self._step_down:
+            # The keys the last answers used (a standby that stepped down writes nothing:
+            # the active process owns them now).
+            try:
+                await self.client.crypto.flush()
+            except Exception:
+                log.exception("encryption keys not written at stop")
         await self.client.close()
         await self.db.dispose()
         log.info("stopped")

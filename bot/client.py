@@ -19,7 +19,6 @@ from urllib.parse import quote
 import aiohttp
 from nio import (
     Api,
-    AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
     JoinError,
@@ -43,7 +42,7 @@ from nio.exceptions import (
 )
 
 from bot.config import Config
-from bot.encryption import Encryption
+from bot.encryption import BotAsyncClient, Encryption
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ class MatrixClient:
     def __init__(self, config: Config, *, request_timeout: float = 30) -> None:
         self.config = config
         self.user_id = config.matrix.user_id
-        self.nio = AsyncClient(
+        self.nio = BotAsyncClient(
             config.matrix.homeserver,
             config.matrix.user_id,
             config=AsyncClientConfig(

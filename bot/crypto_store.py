@@ -8,9 +8,11 @@ the events that caused them — a crash rolls the keys back together with the ev
 the homeserver then delivers again. Nothing is written before what it protects is
 published: the owner flushes before uploading keys (`bot.encryption`).
 
-`BotOlm` is nio's Olm machine with two changes: a room key a member's device forwards for
-its own session is accepted (that is how devices answer the bot's key requests), and the
-Olm sessions kept per device are bounded."""
+`BotOlm` is nio's Olm machine with three changes: a room key a member's device forwards for
+its own session is accepted (that is how devices answer the bot's key requests), the Olm
+sessions kept per device are bounded, and an event nio's decryption chokes on (a forged or
+truncated message raises from vodozemac) is dropped with a log line instead of failing the
+whole sync — which the homeserver would send again, forever."""
 
 from __future__ import annotations
 
@@ -330,6 +332,28 @@ class BotOlm(Olm):
             and not content.get("forwarding_curve25519_key_chain")
             and event.algorithm == "m.megolm.v1.aes-sha2"
         )
+
+    dropped = 0
+
+    def handle_to_device_event(self, event: Any) -> Any:
+        try:
+            return super().handle_to_device_event(event)
+        except Exception as exc:
+            self._dropped(f"to-device event from {getattr(event, 'sender', '?')}", exc)
+            return None
+
+    def _decrypt_megolm_no_error(self, event: Any, room_id: str | None = None) -> Any:
+        try:
+            return super()._decrypt_megolm_no_error(event, room_id)
+        except Exception as exc:
+            self._dropped(f"room event {getattr(event, 'event_id', '?')}", exc)
+            return None
+
+    def _dropped(self, what: str, exc: Exception) -> None:
+        BotOlm.dropped += 1
+        n = BotOlm.dropped
+        if n < 10 or (n < 1000 and n % 100 == 0) or n % 10_000 == 0:  # a flood: a few lines
+            log.warning("undecryptable %s dropped (%s; %d so far)", what, type(exc).__name__, n)
 
     def save_session(self, curve_key: str, session: Session) -> None:
         super().save_session(curve_key, session)

@@ -1,8 +1,10 @@
 """End-to-end encryption, on by default: the bot's one device and what keeps it working.
 
 - The keys live in the bot's database (`bot.crypto_store`): loaded at login, their
-  changes committed with the sync token (`SyncLoop`) or flushed right after a step that
-  made them — always before what depends on them is published (keys uploaded).
+  changes committed with the sync token (`SyncLoop`), and flushed before anything that
+  depends on them leaves (`BotAsyncClient`): keys uploaded, room keys sent to devices. A
+  `kill -9` then never leaves a member's device with an Olm message from a ratchet state
+  the bot forgot (which would make every later message unreadable for them).
 - After each sync, the housekeeping matrix-nio's own loop would do: upload one-time keys,
   query the devices of the encrypted rooms' members, claim keys for new Olm sessions,
   send queued to-device messages. Each step is bounded and a failure is retried at the
@@ -15,10 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from nio import AsyncClient, MegolmEvent, ToDeviceError
+from nio import (
+    AsyncClient,
+    KeysUploadResponse,
+    MegolmEvent,
+    ShareGroupSessionResponse,
+    ToDeviceError,
+    ToDeviceResponse,
+)
 from nio.crypto import OutgoingKeyRequest
 from nio.events import BadEvent, ForwardedRoomKeyEvent, RoomKeyEvent, UnknownBadEvent
 from nio.exceptions import EncryptionError
@@ -31,6 +41,21 @@ log = logging.getLogger(__name__)
 MEGOLM = "m.megolm.v1.aes-sha2"
 STEP_TIMEOUT = 30.0  # seconds for one housekeeping request
 MAX_KEY_REQUESTS = 1000  # pending requests remembered; older ones are forgotten
+
+
+# Requests that publish what the key store holds: it is written first.
+PUBLISHING = (KeysUploadResponse, ShareGroupSessionResponse, ToDeviceResponse)
+
+
+class BotAsyncClient(AsyncClient):
+    """nio's client, writing the key store before a request that publishes keys."""
+
+    before_publish: Callable[[], Awaitable[None]] | None = None
+
+    async def _send(self, response_class: type, *args: Any, **kwargs: Any) -> Any:
+        if self.before_publish is not None and response_class in PUBLISHING:
+            await self.before_publish()
+        return await super()._send(response_class, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -48,7 +73,9 @@ class Encryption:
         self.nio = nio
         self.db = db
         self.store: DatabaseCryptoStore | None = None
-        self._lock = asyncio.Lock()
+        # Held while key changes are written: batches reach the database in the order
+        # they were taken (an older one never overwrites a newer one).
+        self.writing = asyncio.Lock()
 
     @property
     def olm(self) -> BotOlm:
@@ -66,6 +93,8 @@ class Encryption:
         self.nio.store = store
         self.nio.olm = BotOlm(user_id, device_id, store)
         self.nio.encrypted_rooms = store.load_encrypted_rooms()
+        if isinstance(self.nio, BotAsyncClient):
+            self.nio.before_publish = self.flush
         await self.flush()
         log.info(
             "encryption keys loaded for device %s (%s)",
@@ -78,7 +107,7 @@ class Encryption:
         """Write the pending key changes now (in their own transaction)."""
         if self.store is None or not self.store.dirty:
             return
-        async with self._lock:
+        async with self.writing:
             changes = self.store.take_changes()
             if not changes:
                 return
@@ -106,7 +135,6 @@ class Encryption:
             return
         try:
             if nio.should_upload_keys:
-                await self.flush()  # the account holding these keys is stored first
                 await self._step(nio.keys_upload(), "keys upload")
             if nio.should_query_keys:
                 await self._step(nio.keys_query(), "device keys query")

@@ -29,6 +29,7 @@ from typing import Any
 from nio import SyncResponse
 
 from bot.client import MatrixClient, TransientError
+from bot.crypto_store import DatabaseCryptoStore
 from bot.metrics import STATS
 from bot.permissions import Permissions
 from storage.db import Database
@@ -144,7 +145,15 @@ class SyncLoop:
             self.synced.clear()
 
     async def _store(self, events: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
-        store = self.client.crypto.store if self.client.crypto is not None else None
+        crypto = self.client.crypto
+        if crypto is None or crypto.store is None:
+            return await self._commit(events, token)
+        async with crypto.writing:
+            return await self._commit(events, token, crypto.store)
+
+    async def _commit(
+        self, events: list[dict[str, Any]], token: str, store: DatabaseCryptoStore | None = None
+    ) -> list[dict[str, Any]]:
         keys = store.take_changes() if store is not None else None
         try:
             async with self.db.unit() as repos:

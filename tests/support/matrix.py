@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     DownloadResponse,
@@ -178,6 +180,14 @@ class TestUser:
         if self.encrypted and room_id not in self.client.rooms:
             await self.wait_for(lambda s: s.room_id == room_id, timeout=15)
         resp = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        assert isinstance(resp, RoomSendResponse), resp
+        return str(resp.event_id)
+
+    async def send_raw(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Send `content` as is (nio would encrypt it again in an encrypted room): what
+        a broken or hostile client can put in a room."""
+        method, path, data = Api.room_send(self.client.access_token, room_id, event_type, content, uuid4())
+        resp = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
         assert isinstance(resp, RoomSendResponse), resp
         return str(resp.event_id)
 
