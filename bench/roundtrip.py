@@ -14,12 +14,18 @@ production, and neither shares a loop with the measuring client (which would add
 client's work to one bot's latency); and each process's resident memory is its own.
 
     python bench/roundtrip.py                          # starts its own Synapse
+    python bench/roundtrip.py --encrypted              # the same, in encrypted rooms
     python bench/roundtrip.py --homeserver URL --registration-shared-secret SECRET
     python bench/roundtrip.py --homeserver URL --accounts accounts.json
 
 `accounts.json`: {"member": {"user_id": …, "password": …}, "bot": {…}, "echo": {…}} (and
 "other" with --compare-with).
 Against a real homeserver lift the accounts' rate limits first (see docs/benchmarks.md).
+
+`--encrypted`: both rooms are end-to-end encrypted; the member is a matrix-nio client with
+its key store (it encrypts `!ping` and decrypts the answers, as Element does), and the echo
+bot encrypts too (nio's own store, `sync_forever`). Each round trip then includes the
+member's encryption and decryption, the same for both bots.
 
 The last line printed is `RESULT ratio=… bot_median_ms=… echo_median_ms=… …`."""
 
@@ -232,6 +238,113 @@ class Member:
                 await self.task
 
 
+class EncryptedMember(Member):
+    """The member with end-to-end encryption: a matrix-nio client with its key store."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, login: Login, store: Path) -> None:
+        super().__init__(session, base, login)
+        from nio import AsyncClient, AsyncClientConfig
+
+        store.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_timeouts=5)
+        self.nio = AsyncClient(
+            base, login.user_id, device_id=login.device_id, store_path=str(store), config=config
+        )
+        self.nio.restore_login(login.user_id, login.device_id, login.access_token)
+
+    async def create_room(self, name: str, invite: str) -> str:
+        body = {
+            "name": name,
+            "preset": "private_chat",
+            "invite": [invite],
+            "initial_state": [
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            ],
+        }
+        data = await call(self.session, self.base, "POST", "/_matrix/client/v3/createRoom", body, self.token)
+        return str(data["room_id"])
+
+    async def _keys(self) -> None:
+        c = self.nio
+        if c.should_upload_keys:
+            await c.keys_upload()
+        if c.should_query_keys:
+            await c.keys_query()
+        if c.should_claim_keys:
+            await c.keys_claim(c.get_users_for_key_claiming())
+        await c.send_to_device_messages()
+
+    async def start(self) -> None:
+        from nio import SyncResponse
+
+        first = await self.nio.sync(timeout=0, full_state=True)
+        assert isinstance(first, SyncResponse), first
+        await self._keys()
+        self.task = asyncio.create_task(self._nio_loop(first.next_batch))
+
+    async def _nio_loop(self, since: str) -> None:
+        from nio import RoomMessage, SyncResponse
+
+        sync_filter = {"presence": {"not_types": ["*"]}, "room": {"ephemeral": {"not_types": ["*"]}}}
+        while True:
+            try:
+                resp = await self.nio.sync(timeout=30_000, since=since, sync_filter=sync_filter)
+            except Exception:
+                await asyncio.sleep(0.2)
+                continue
+            if not isinstance(resp, SyncResponse):
+                await asyncio.sleep(0.2)
+                continue
+            arrived = time.perf_counter()  # the response read and decrypted
+            since = resp.next_batch
+            for room_id, room in resp.rooms.join.items():
+                waiter = self.waiters.get(room_id)
+                if waiter is None or waiter.future.done():
+                    continue
+                for event in room.timeline.events:
+                    if (
+                        isinstance(event, RoomMessage)
+                        and event.sender == waiter.sender
+                        and "pong" in str(getattr(event, "body", ""))
+                    ):
+                        waiter.future.set_result(arrived)
+                        break
+            with contextlib.suppress(Exception):
+                await self._keys()
+
+    async def ping(self, room_id: str, bot_user_id: str, timeout: float) -> Sample | None:
+        from nio import RoomSendResponse
+
+        if not list(self.nio.device_store.active_user_devices(bot_user_id)):
+            # The bot had published no keys at our last query (it was starting): ask again.
+            self.nio.olm.users_for_key_query.add(bot_user_id)
+            await self.nio.keys_query()
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[room_id] = Waiter(bot_user_id, future)
+        started = time.perf_counter()
+        sent = await self.nio.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": "!ping"}, ignore_unverified_devices=True
+        )
+        if not isinstance(sent, RoomSendResponse):
+            self.waiters.pop(room_id, None)
+            return None
+        try:
+            arrived = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self.waiters.pop(room_id, None)
+        return Sample(str(sent.event_id), started, arrived)
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.nio.close()
+
+
 # --- the two bots ---------------------------------------------------------------------
 
 
@@ -330,6 +443,8 @@ def start_echo_bot(
         command = [sys.executable, str(ROOT / "bench" / "echo_bot.py")]
     if args.echo_rich:
         command.append("--rich")
+    if args.encrypted:
+        command += ["--store-path", str(workdir / "echo-keys")]
     log = workdir / "echo-bot.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -437,7 +552,11 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         logins = await accounts(session, base, args)
-        member = Member(session, base, logins["member"])
+        member = (
+            EncryptedMember(session, base, logins["member"], workdir / "member-keys")
+            if args.encrypted
+            else Member(session, base, logins["member"])
+        )
         rooms = {}
         names = [("bot", "bench oasis-bot"), ("echo", "bench echo bot")]
         if args.compare_with:
@@ -616,6 +735,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--trace", action="store_true", help="run both bots under bench/tracing.py: time of each step"
+    )
+    parser.add_argument(
+        "--encrypted", action="store_true", help="end-to-end encrypted rooms; the echo bot encrypts too"
     )
     parser.add_argument("--keep", help="keep the working files (logs, database, Synapse) in this folder")
     parser.add_argument("--seed", type=int, help="random seed of the ping order")

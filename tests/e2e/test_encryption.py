@@ -28,6 +28,7 @@ from storage.db import Database
 from storage.models.crypto import CryptoAccount, CryptoGroupSession
 from tests.conftest import bot_config, run_app
 from tests.support.matrix import TestUser, room_with_bot
+from tests.support.network import network_of
 from tests.support.process import BotProcess
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,7 @@ class World:
     bob: TestUser  # encrypts
     room: str  # encrypted, alice + bob + the bot
     tmp: Path
+    network: dict[str, Any]  # [bot] rooms: the harness's network space
 
     @property
     def bot_id(self) -> str:
@@ -56,6 +58,7 @@ class World:
 
     def start(self, **sections: Any) -> None:
         sections.setdefault("accueil", {"enabled": False})
+        sections.setdefault("bot", self.network)
         self.app = App(bot_config(self.hs, self.account, self.db_url, **sections))
 
     async def stop(self) -> None:
@@ -78,14 +81,17 @@ async def world(
     account = await asyncio.to_thread(
         homeserver.register, f"oasis_{uuid.uuid4().hex[:6]}", "secret-pw", displayname="OASIS"
     )
-    await _log_out(homeserver, account)  # the registration's device: the bot makes its own
+    network = network_of(homeserver)
+    await asyncio.to_thread(network.admit, account)  # with the registration's token…
+    await _log_out(homeserver, account)  # …whose device goes: the bot makes its own
     db_url = f"sqlite+aiosqlite:///{tmp / 'bot.db'}"
-    app = App(bot_config(homeserver, account, db_url, accueil={"enabled": False}))
+    rooms = network.rooms_config()
+    app = App(bot_config(homeserver, account, db_url, accueil={"enabled": False}, bot=rooms))
     task = await run_app(app)
     alice = await _member(homeserver, tmp, "alice", account.user_id)
     bob = await _member(homeserver, tmp, "bob", account.user_id)
     room = await room_with_bot(alice, account.user_id, bob, encrypted=True)
-    w = World(homeserver, account, db_url, app, task, alice, bob, room, tmp)
+    w = World(homeserver, account, db_url, app, task, alice, bob, room, tmp, rooms)
     yield w
     await w.stop()
     for u in (alice, bob):
@@ -315,7 +321,7 @@ async def test_kill_9_keeps_the_one_device_and_the_keys(world: World) -> None:
     back on the same device, reads the room, and its answers are readable."""
     device = world.app.client.nio.device_id
     await world.stop()
-    proc = BotProcess(world.hs, world.account, world.db_url, world.tmp, name="killed")
+    proc = BotProcess(world.hs, world.account, world.db_url, world.tmp, name="killed", bot=world.network)
     try:
         proc.start()
         await proc.wait_role("active")
@@ -380,9 +386,12 @@ async def test_every_way_to_log_in_reaches_the_same_device(world: World) -> None
     account = await asyncio.to_thread(hs.register, f"oasis_token_{uuid.uuid4().hex[:6]}", "secret-pw")
     db_url = f"sqlite+aiosqlite:///{world.tmp / 'token.db'}"
     path = world.tmp / "token.toml"
+    network = network_of(hs)
+    await asyncio.to_thread(network.admit, account)
+    rooms = json.dumps(network.rooms_config()["rooms"])
     path.write_text(
         f'[matrix]\nhomeserver = "{hs.url}"\nuser_id = "{account.user_id}"\n'
-        f'[database]\nurl = "{db_url}"\n[accueil]\nenabled = false\n'
+        f'[database]\nurl = "{db_url}"\n[accueil]\nenabled = false\n[bot]\nrooms = {rooms}\n'
     )
     config = load_config(path, environ={"OASIS_MATRIX_ACCESS_TOKEN": account.access_token})
     app = App(config)
