@@ -90,9 +90,9 @@ async def run_console(
     client.access_token = account.access_token
     try:
         try:
-            who = await client.whoami()  # the token's device, whose keys are in `keys`
+            me = await client.whoami()  # the token's device, whose keys are in `keys`
             client.restore_login(
-                account.user_id, str(getattr(who, "device_id", "") or ""), account.access_token
+                account.user_id, str(getattr(me, "device_id", "") or ""), account.access_token
             )
             first = await client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 0}}})
         except Exception:
