@@ -275,23 +275,40 @@ async def bench_cache_engine(url: str, label: str) -> None:
     result(f"cache_growth_mb_{label}", growth)
     result(f"cache_errors_{label}", errors)
     await db.dispose()
-    base._PREPARED.clear()
 
 
-async def bench_cache(folder: Path, postgres: str | None) -> None:
-    await bench_cache_engine(f"sqlite+aiosqlite:///{folder / 'cache.db'}", "sqlite")
-    if postgres:
+async def bench_cache(folder: Path, postgres: str | None, engines: set[str]) -> None:
+    """Each engine in a process of its own: memory freed by one run is not reused by the next."""
+    urls = [("sqlite", f"sqlite+aiosqlite:///{folder / 'cache.db'}")] if "sqlite" in engines else []
+    made = None
+    if postgres and "postgres" in engines:
         from tests.support.databases import create_database, drop_database
 
         try:
-            url = await create_database(postgres, "oasis_bench_limits")
+            made = await create_database(postgres, "oasis_bench_limits")
+            urls.append(("postgres", made))
         except Exception as exc:
             print(f"cache (postgres): skipped, {type(exc).__name__}: {exc}")
-            return
-        try:
-            await bench_cache_engine(url, "postgres")
-        finally:
-            await drop_database(postgres, url)
+    try:
+        for label, url in urls:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--cache-engine",
+                url,
+                "--cache-label",
+                label,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await child.communicate()
+            for line in out.decode().splitlines():
+                if line.startswith("RESULT "):
+                    RESULTS.update(dict(kv.split("=", 1) for kv in line.split()[1:]))
+                else:
+                    print(line)
+    finally:
+        if made is not None:
+            await drop_database(postgres or "", made)
 
 
 # --- sigterm ------------------------------------------------------------------------------------
@@ -346,7 +363,14 @@ async def main() -> None:
     )
     parser.add_argument("--parts", default="freeze,flood,cache,sigterm")
     parser.add_argument("--postgres", default=DEFAULT_PG, help="a PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--engines", default="sqlite,postgres", help="for the cache part")
+    parser.add_argument("--cache-engine", help=argparse.SUPPRESS)  # one engine's cache run
+    parser.add_argument("--cache-label", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cache_engine:
+        await bench_cache_engine(args.cache_engine, args.cache_label)
+        print("RESULT " + " ".join(f"{k}={v}" for k, v in RESULTS.items()))
+        return
     parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory(prefix="oasis-limits-") as tmp:
         folder = Path(tmp)
@@ -356,7 +380,7 @@ async def main() -> None:
             await hs.start()
         try:
             if "cache" in parts:
-                await bench_cache(folder, args.postgres or None)
+                await bench_cache(folder, args.postgres or None, set(args.engines.split(",")))
             if "freeze" in parts and hs:
                 await bench_freeze(hs, folder)
             if "flood" in parts and hs:

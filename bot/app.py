@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import ssl
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import aiohttp
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import logs, memory
-from bot.client import LoginFailed, MatrixClient
+from bot.client import LoginFailed, MatrixClient, NotMatrix
 from bot.config import Config
 from bot.context import Services
 from bot.dispatch import Dispatcher
@@ -60,6 +63,7 @@ class App:
         self._stop = asyncio.Event()
         self._stopped = False
         self._step_down = False
+        self.exit_code = 0  # 1 when the sync loop or the sender stopped on an error
         self.started = asyncio.Event()  # set once serving (first sync done, jobs rebuilt)
 
     async def start(self) -> None:
@@ -116,23 +120,35 @@ class App:
         log.info("oasis-bot ready as %s", self.client.user_id)
 
     async def _login(self) -> None:
-        """Log in, waiting out a homeserver that is not up yet; a refused password or
-        token is fatal (retrying would only meet the login rate limit)."""
-        delay = 1.0
+        """Log in, waiting out a homeserver that is not up yet (said in the operator's
+        language, with what to check); a refused password or token is fatal (retrying
+        would only meet the login rate limit). A stop asked meanwhile ends the wait
+        (`run`)."""
+        tr = self.catalog.translator(self.config.bot.language)
+        url = self.config.matrix.homeserver
+        delay, tries = 1.0, 0
         while True:
             try:
                 await self.client.login(self.db)
+                if tries:
+                    log.info(tr.t("operations.homeserver_back", url=url))
                 return
             except LoginFailed:
                 raise
             except Exception as exc:
-                log.warning("homeserver unreachable at login (%s); retrying in %.0f s", exc, delay)
+                why, detail = unreachable_reason(exc)
+                reason = tr.t(why, detail=detail)
+                tries += 1
+                key = "operations.homeserver_unreachable" if tries == 1 else "operations.homeserver_still"
+                log.warning(tr.t(key, url=url, reason=reason, delay=int(delay)))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
     def _crashed(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+            # Not a requested stop: the process says so (a supervisor restarts it).
+            self.exit_code = 1
             self._stop.set()
 
     async def _join(self, room_id: str, is_direct: bool) -> None:
@@ -206,6 +222,30 @@ class App:
         await self.client.close()
         await self.db.dispose()
         log.info("stopped")
+
+
+def unreachable_reason(exc: BaseException) -> tuple[str, str]:
+    """Why the homeserver could not be reached, as a catalog key and its detail (aiohttp's
+    own text names the TLS context, `ssl:default`, even for an http address)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:  # the cause the client wrapped
+        seen.add(id(current))
+        if isinstance(current, aiohttp.ClientSSLError | ssl.SSLError):
+            return "operations.unreachable.tls", ""
+        if isinstance(current, aiohttp.ClientConnectorError):
+            current = current.os_error
+            continue
+        if isinstance(current, socket.gaierror):
+            return "operations.unreachable.unknown_host", ""
+        if isinstance(current, ConnectionRefusedError):
+            return "operations.unreachable.refused", ""
+        if isinstance(current, TimeoutError | aiohttp.ServerTimeoutError):
+            return "operations.unreachable.timeout", ""
+        if isinstance(current, NotMatrix):
+            return "operations.unreachable.not_matrix", ""
+        current = current.__cause__ or current.__context__
+    return "operations.unreachable.other", f"{type(exc).__name__}: {exc}"[:200]
 
 
 async def _prune(jobs: JobContext) -> None:

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
 import signal
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from bot.config import Config, ConfigError, ConfigProblem, load_config
 from bot.features import load_features
-from bot.i18n import LOCALES, default_catalog
+from bot.i18n import LOCALES, Translator, default_catalog
 
 
 @dataclass
@@ -61,12 +64,25 @@ def _problem_text(problem: ConfigProblem, lang: str) -> str:
     params.setdefault("message", problem.message)
     if "expected" in params:
         params["expected"] = str(params["expected"])
+    if problem.error_type == "toml_syntax":
+        params["hint"] = tr.t(f"config.toml_hints.{params.get('hint', 'other')}")
+        params["where"] = tr.t(
+            "config.toml_where_key" if params.get("toml_key") else "config.toml_where", **params
+        )
     text = tr.t(key, **params) if tr.has(key) else tr.t("config.errors.generic", message=problem.message)
     return tr.t("config.problem", field=problem.key or tr.t("config.whole_file"), text=text)
 
 
 def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
-    """Validate a config file; returns the config (or None) and the text to print."""
+    """Validate a config file; returns the config (or None) and the text to print, in
+    which no password, token or database password ever appears."""
+    config, text = _report_config(path, lang)
+    for secret in _secrets(path):
+        text = text.replace(secret, "***")
+    return config, text
+
+
+def _report_config(path: str, lang: str) -> tuple[Config | None, str]:
     tr = default_catalog().translator(lang)
     load_features()
     if not Path(path).exists():
@@ -79,13 +95,70 @@ def report_config(path: str, lang: str = "fr") -> tuple[Config | None, str]:
         lines = [tr.t("config.problems", n=len(err.problems), path=path)]
         lines += [_problem_text(p, lang) for p in err.problems]
         return None, "\n".join(lines)
-    return config, tr.t(
-        "config.ok",
-        path=path,
-        user=config.matrix.user_id,
-        homeserver=config.matrix.homeserver,
-        database=config.database.url.split("@")[-1],
-    )
+    lines = [
+        tr.t(
+            "config.ok",
+            path=path,
+            user=config.matrix.user_id,
+            homeserver=config.matrix.homeserver,
+            database=config.database.url.split("@")[-1],
+        )
+    ]
+    lines += [tr.t("config.warning", text=w) for w in config_warnings(config, tr)]
+    return config, "\n".join(lines)
+
+
+def config_warnings(config: Config, tr: Translator) -> list[str]:
+    """What works but should not be so in production."""
+    out = []
+    url = urlsplit(config.matrix.homeserver)
+    if url.scheme == "http" and not _is_loopback(url.hostname or ""):
+        out.append(tr.t("config.warnings.http", url=config.matrix.homeserver))
+    return out
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secrets(path: str) -> list[str]:
+    """The secrets a config may hold (its own, the environment's), longest first, so
+    none of them is ever printed back."""
+    found: list[str] = []
+    for var in ("OASIS_MATRIX_PASSWORD", "OASIS_MATRIX_ACCESS_TOKEN", "OASIS_DATABASE_URL"):
+        if os.environ.get(var):
+            found.append(os.environ[var])
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        data = {}
+
+    def walk(value: object, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, str(k).lower())
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif any(word in key for word in ("password", "token", "secret", "key")):
+            found.append(str(value))
+        elif isinstance(value, str) and "://" in value:
+            found.append(value)
+
+    walk(data)
+    out: list[str] = []
+    for value in found:
+        if "://" in value:  # a URL: only its password part is secret
+            password = urlsplit(value).password if "@" in value else None
+            value = password or ""
+        if len(value) >= 3:
+            out.append(value)
+    return sorted(set(out), key=len, reverse=True)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -111,6 +184,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 async def _serve(config: Config, make_app: Callable[[], object]) -> int:
     """Run the app while this process is the active one (`bot.standby`)."""
+    from bot.client import LoginFailed
     from bot.standby import AlreadyRunning, DatabaseRefused, Supervisor, lease_for
 
     supervisor = Supervisor(make_app, lease_for(config.database.url))  # type: ignore[arg-type]
@@ -132,6 +206,16 @@ async def _serve(config: Config, make_app: Callable[[], object]) -> int:
     except DatabaseRefused as refused:
         tr = default_catalog().translator(config.bot.language)
         print(tr.t(refused.key, database=refused.database, detail=refused.detail), file=sys.stderr)
+        return 1
+    except LoginFailed as failed:
+        tr = default_catalog().translator(config.bot.language)
+        text = tr.t(
+            "operations.login_refused",
+            url=config.matrix.homeserver,
+            user=config.matrix.user_id,
+            detail=str(failed)[:200],
+        )
+        print(text, file=sys.stderr)
         return 1
     finally:
         if health is not None:

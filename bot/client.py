@@ -53,7 +53,12 @@ USER_KEY = "matrix.user_id"
 
 
 class LoginFailed(Exception):
-    pass
+    """The homeserver refused the credentials: retrying would not help."""
+
+
+class NotMatrix(Exception):
+    """Something answered at the homeserver's address, but not as a Matrix server (an
+    error page of a proxy, a server being restarted): worth trying again."""
 
 
 class TransientError(Exception):
@@ -126,7 +131,10 @@ class MatrixClient:
             self.nio.device_id = device or ""  # the same device again, when known
             resp = await self.nio.login(m.password.get_secret_value(), device_name=m.device_name)
             if not isinstance(resp, LoginResponse):
-                raise LoginFailed(str(resp))
+                # A Matrix refusal has an error code (M_FORBIDDEN…); no code is no answer.
+                if str(getattr(resp, "status_code", None) or "").startswith("M_"):
+                    raise LoginFailed(str(resp))
+                raise NotMatrix(str(resp))
             fresh_login = True
             log.info(
                 "logged in as %s (%s device %s)",

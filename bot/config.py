@@ -105,7 +105,7 @@ class BotSettings(Section):
     prefixes: list[str] = ["!", "/"]
     admins: list[str] = []
     animators: list[str] = []
-    animator_power_level: int = Field(default=50, ge=0, le=100)
+    animator_power_level: int = Field(default=50, le=100)
     # The network: its rooms' ids, or a space's id standing for the rooms it lists.
     # Required (`parse_config` says what to write): roles come from these rooms only.
     rooms: list[str] = []
@@ -140,6 +140,13 @@ class BotSettings(Section):
     @classmethod
     def _ids(cls, v: list[str]) -> list[str]:
         return user_ids(v)
+
+    @field_validator("animator_power_level")
+    @classmethod
+    def _animator_level(cls, v: int) -> int:
+        if v < 1:  # every member has level 0: all of them would be animators
+            raise PydanticCustomError("animator_power_level", "must be at least 1: {value}", {"value": v})
+        return v
 
     @field_validator("rooms")
     @classmethod
@@ -306,5 +313,41 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem("", "toml_syntax", str(exc), {"detail": str(exc)})]) from None
+        raise ConfigError([toml_problem(str(exc), text)]) from None
     return parse_config(apply_env(data, environ))
+
+
+_TOML_AT = re.compile(
+    r"^(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$"
+)
+# tomllib's messages (English) by what to tell the operator: catalog `config.toml_hints.*`.
+_TOML_HINTS = (
+    ("Expected '='", "equals"),
+    ("Unterminated string", "string"),
+    ("Illegal character '\\n'", "string"),  # a line break in a quoted text: its end quote missing
+    ("Invalid value", "value"),
+    ("Cannot overwrite", "twice"),
+    ("Cannot declare", "twice"),
+    ("Duplicate", "twice"),
+    ("Cannot redefine", "twice"),
+    ("Cannot mutate", "twice"),
+    ("Expected ']", "bracket"),
+    ("Unclosed", "bracket"),
+    ("Unescaped", "backslash"),
+)
+
+
+def toml_problem(message: str, text: str) -> ConfigProblem:
+    """A TOML syntax error, said by where it is and what usually causes it (the line
+    itself is not shown: it may hold a password)."""
+    m = _TOML_AT.match(message)
+    line = int(m["line"]) if m and m["line"] else text.count("\n") + 1
+    column = int(m["column"]) if m and m["column"] else 1
+    hint = next((h for prefix, h in _TOML_HINTS if message.startswith(prefix)), "other")
+    source = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    key = source.split("=", 1)[0].strip() if "=" in source else ""
+    context = {"line": line, "column": column, "hint": hint, "toml_key": key if KEY.fullmatch(key) else ""}
+    return ConfigProblem("", "toml_syntax", message, context)
+
+
+KEY = re.compile(r"[A-Za-z0-9_.-]{1,60}")

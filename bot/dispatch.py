@@ -35,7 +35,7 @@ from bot.metrics import STATS
 from bot.parsing import extract_command, message_text, split_first
 from bot.registry import Command, MemberChange, Reaction, Redaction
 from bot.roles import Role
-from storage.db import Database
+from storage.db import Database, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ class NotYetReadable(Exception):
         super().__init__(f"waiting {seconds:.0f} s for a room key")
         self.seconds = seconds
 
+
+# A handler meeting a busy or unreachable database is tried again every few seconds at
+# most, for about five minutes, then answered with an error reference.
+MAX_DB_RETRIES = 60
+DB_MAX_BACKOFF = 5.0
 
 Join = Callable[[str], Any]
 
@@ -91,6 +96,7 @@ class Dispatcher:
         self._gate = asyncio.Event()
         self.handled = 0
         self._retries: dict[str, int] = {}
+        self._db_retries: dict[str, int] = {}
         self._submitted: OrderedDict[str, None] = OrderedDict()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -172,7 +178,7 @@ class Dispatcher:
                     # Even recording the failure failed (the database is unavailable):
                     # keep the event first in line and try again, in order.
                     failures += 1
-                    delay = min(2.0**failures, 60.0)
+                    delay = min(2.0**failures, DB_MAX_BACKOFF)
                     log.exception("event %s could not be handled; retry in %.0f s", event["event_id"], delay)
                     queue.appendleft(event)
                     await asyncio.sleep(delay)
@@ -251,13 +257,26 @@ class Dispatcher:
                 ref = error_reference()
                 log.error("giving up on %s after %d tries (réf. %s): %s", event_id, tries, ref, exc)
                 await self._fail(event, None, ref)
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc) and self._db_retries.get(event_id, 0) < MAX_DB_RETRIES:
+                # The database was busy or out of reach: nothing was committed, so the
+                # command is simply run again shortly, rather than answered « erreur
+                # inattendue ».
+                outcome = "retried"
+                tries = self._db_retries[event_id] = self._db_retries.get(event_id, 0) + 1
+                delay = min(0.5 * 2**tries, DB_MAX_BACKOFF)
+                log.warning("%s: database unavailable (%s); retry in %.1f s", event_id, exc, delay)
+                asyncio.get_running_loop().call_later(delay, self._enqueue, event)
+                return
             outcome = "failed"
             ref = error_reference()
             log.exception("error handling %s %s (réf. %s)", event.get("type"), event_id, ref)
             await self._fail(event, None, ref)
         finally:
             self.handled += 1
+            if outcome != "retried":
+                self._retries.pop(event_id, None)
+                self._db_retries.pop(event_id, None)
             command = ctx.command.path if ctx is not None and ctx.command is not None else None
             STATS.handled(
                 str(event.get("type")),

@@ -1,5 +1,8 @@
 """The sender: delivers the outbox, in order, exactly once.
 
+- Rooms take turns: one message from each room with some waiting, then the next one of
+  each (in order within a room), and a message queued meanwhile joins the turns at once,
+  so a member flooding their direct chat does not delay everyone else's answers.
 - Each message has a transaction id fixed when it was queued: if the bot crashes after the
   homeserver accepted a message but before we marked it sent, the resend is recognised by
   the homeserver and not posted twice.
@@ -7,7 +10,9 @@
   message again; later messages wait behind it, so order is kept.
 - A homeserver outage: back off (1 s doubling to 60 s) and keep everything queued.
 - A message that can never be delivered (the bot was kicked, the room is gone) is marked
-  failed and logged; it does not block the others."""
+  failed and logged; it does not block the others.
+- The database busy or unreachable: sending pauses and tries again every few seconds at
+  most; any other database error stops the sender, and the process with it."""
 
 from __future__ import annotations
 
@@ -17,12 +22,13 @@ from datetime import UTC, datetime
 
 from bot.client import MatrixClient, TransientError
 from bot.messages import attachment_content, file_content
-from storage.db import Database
+from storage.db import Database, is_transient
 from storage.models.runtime import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWERED_ERRORS = 8  # with the backoff, about four minutes of retries
+DB_MAX_BACKOFF = 5.0  # the database back: sending resumes within seconds
 
 
 class Sender:
@@ -40,6 +46,10 @@ class Sender:
         self._outbox_empty = False  # known to hold nothing but what is handed over
         self._changes = 0  # counts queueings, to tell whether a read may have missed one
         self._handed: list[OutboxMessage] = []
+        self._online = True  # the homeserver answered the last send
+        self._backoff = 1.0  # before trying the homeserver again
+        self._db_failures = 0  # database errors in a row
+        self._read_at = 0  # `_changes` when the rows in hand were read
 
     def wake(self) -> None:
         """Something was queued: read the outbox."""
@@ -56,8 +66,9 @@ class Sender:
         self._wake.set()
 
     async def _next_rows(self) -> tuple[list[OutboxMessage], datetime | None]:
+        self._read_at = self._changes
         if self._outbox_empty:  # nothing but what was handed over (maybe nothing)
-            rows = list(self._handed)
+            rows = fair_order(self._handed)
             self._handed.clear()
             return rows, None
         self._handed.clear()  # committed, so the read below finds them too
@@ -70,41 +81,71 @@ class Sender:
         return rows, next_at
 
     async def run(self) -> None:
-        backoff = 1.0
-        online = True
         while True:
-            self._wake.clear()
-            rows, next_at = await self._next_rows()
-            if not rows:
-                if self._stopping:
+            try:
+                if await self._send_due():
                     return
-                if not await self._sleep(_seconds_until(next_at)):
-                    self._outbox_empty = False  # a quiet minute: read the outbox again
-                continue
-            for row in rows:
-                try:
-                    await self._deliver(row)
-                except TransientError as exc:
-                    if exc.answered and await self._give_up(row, str(exc)):
-                        continue
-                    if online:
-                        log.warning("sending paused, homeserver unavailable: %s", exc)
-                        online = False
-                except Exception as exc:  # a bug must not stop every later message
-                    log.exception("unexpected error sending message %d", row.id)
-                    if await self._give_up(row, f"{type(exc).__name__}: {exc}"):
-                        continue
-                else:
-                    if not online:
-                        log.info("sending resumed")
-                        online = True
-                    backoff = 1.0
-                    continue
-                # Keep the order: wait, then start again from the oldest pending message.
+                self._database_back()
+            except Exception as exc:
+                # The database busy or out of reach: what was sent is known to the
+                # homeserver by its transaction id, so trying again posts nothing twice.
+                if not is_transient(exc):
+                    raise
+                self._db_failures += 1
+                if self._db_failures == 1:
+                    log.warning("database unavailable, sending paused (%s)", exc)
                 self._outbox_empty = False
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                break
+                await asyncio.sleep(min(0.5 * 2**self._db_failures, DB_MAX_BACKOFF))
+
+    def _database_back(self) -> None:
+        if self._db_failures:
+            log.info("database available again; sending resumed")
+            self._db_failures = 0
+
+    async def _send_due(self) -> bool:
+        """Send what is due, or wait for something to be; True once stopping and empty."""
+        self._wake.clear()
+        rows, next_at = await self._next_rows()
+        if not rows:
+            if self._stopping:
+                return True
+            if not await self._sleep(_seconds_until(next_at)):
+                self._outbox_empty = False  # a quiet minute: read the outbox again
+            return False
+        for i, row in enumerate(rows):
+            try:
+                await self._deliver(row)
+            except TransientError as exc:
+                if exc.answered and await self._give_up(row, str(exc)):
+                    continue
+                if self._online:
+                    log.warning("sending paused, homeserver unavailable: %s", exc)
+                    self._online = False
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                # A bug must not stop every later message.
+                log.exception("unexpected error sending message %d", row.id)
+                if await self._give_up(row, f"{type(exc).__name__}: {exc}"):
+                    continue
+            else:
+                if not self._online:
+                    log.info("sending resumed")
+                    self._online = True
+                self._backoff = 1.0
+                if self._changes != self._read_at and i + 1 < len(rows):
+                    # Something was queued meanwhile, maybe for a room with nothing
+                    # waiting: take the rooms in turn again, with it (the rest of this
+                    # batch is still pending in the outbox).
+                    self._outbox_empty = False
+                    break
+                continue
+            # Keep the order: wait, then start again from the oldest pending message.
+            self._outbox_empty = False
+            await self._sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, 60.0)
+            break
+        return False
 
     async def _give_up(self, row: OutboxMessage, error: str) -> bool:
         count = self._answered_errors.get(row.id, 0) + 1
@@ -194,10 +235,13 @@ class Sender:
         return room_id
 
     async def flush(self, timeout: float) -> None:
-        """At shutdown: give queued messages a moment to leave, then stop."""
+        """At shutdown: give queued messages a moment to leave, then stop (at once when
+        the homeserver is not answering: they stay queued for the next start)."""
         self._stopping = True
         self.wake()
         await asyncio.sleep(0)
+        if not self._online:
+            return
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             async with self.db.unit() as repos:
@@ -205,6 +249,18 @@ class Sender:
             if not due:
                 return
             await asyncio.sleep(0.05)
+
+
+def fair_order(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Rows taken from the rooms in turn (as `OutboxRepository.due` reads them), in order
+    within each room."""
+    turns: dict[str | None, int] = {}
+    ranked = []
+    for row in sorted(rows, key=lambda r: r.id):
+        room = row.room_id or row.dm_user
+        turns[room] = turns.get(room, 0) + 1
+        ranked.append((turns[room], row.id, row))
+    return [row for _, _, row in sorted(ranked, key=lambda t: (t[0], t[1]))]
 
 
 def _seconds_until(moment: datetime | None) -> float:

@@ -16,7 +16,11 @@ command never stalls syncing.
 - Outages: the loop backs off (1 s doubling to 15 s) and logs each change of state.
 - Encryption: nio decrypts what it can during the sync; the key changes this made are
   committed with the token (`bot.encryption`), then the encryption housekeeping runs, and
-  room keys that arrived wake the events waiting for them (`on_keys`)."""
+  room keys that arrived wake the events waiting for them (`on_keys`).
+- The database busy or out of reach (a SQLite write lock held by a backup, PostgreSQL
+  restarting): the same sync is tried again every few seconds at most (`DB_MAX_BACKOFF`),
+  nothing is lost (the token moves only with the events); any other error stops the
+  loop, and the process with it (exit code 1, so a supervisor restarts it)."""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from bot.client import MatrixClient, TransientError
 from bot.crypto_store import DatabaseCryptoStore
 from bot.metrics import STATS
 from bot.permissions import Permissions
-from storage.db import Database
+from storage.db import Database, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ SYNC_TIMEOUT_MS = 30_000
 # A homeserver back after an outage is noticed within this many seconds (one small
 # request per try: frugal enough, and a 30 s outage does not cost another minute).
 MAX_BACKOFF = 15.0
+DB_MAX_BACKOFF = 5.0  # the bot answers within seconds of the database's return
 
 _QUIET = {
     "presence": {"not_types": ["*"]},
@@ -91,10 +96,16 @@ class SyncLoop:
         self.ready = asyncio.Event()  # set after the first successful sync
         self.synced = asyncio.Event()  # pulsed after each sync (tests wait on it)
         self.token: str | None = None
+        self._db_failures = 0
 
     async def run(self) -> None:
-        async with self.db.unit() as repos:
-            self.token = await repos.state.get(TOKEN_KEY)
+        while True:
+            try:
+                async with self.db.unit() as repos:
+                    self.token = await repos.state.get(TOKEN_KEY)
+                break
+            except Exception as exc:
+                await self._database_unavailable(exc)
         if self.token is None:
             log.info("first start: historical events are skipped")
         first = True
@@ -116,13 +127,21 @@ class SyncLoop:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
+            except Exception as exc:
+                await self._database_unavailable(exc)
+                continue
             if not online:
                 log.info("homeserver reachable again")
                 online = True
             backoff = 1.0
             # Commit the events and the token together, shielded from cancellation so a
             # shutdown never leaves one without the other.
-            fresh = await asyncio.shield(self._store(events, resp.next_batch))
+            try:
+                fresh = await asyncio.shield(self._store(events, resp.next_batch))
+            except Exception as exc:
+                await self._database_unavailable(exc)
+                continue  # the same sync again: the token did not move
+            self._database_back()
             self.token = resp.next_batch
             first = False
             crypto = self.client.crypto
@@ -143,6 +162,21 @@ class SyncLoop:
             STATS.synced()
             self.synced.set()
             self.synced.clear()
+
+    async def _database_unavailable(self, exc: Exception) -> None:
+        """A transient database error: wait a little (re-raise anything else)."""
+        if not is_transient(exc):
+            raise exc
+        self._db_failures += 1
+        delay = min(0.5 * 2**self._db_failures, DB_MAX_BACKOFF)
+        if self._db_failures == 1:
+            log.warning("database unavailable, syncing paused (%s); trying again every few seconds", exc)
+        await asyncio.sleep(delay)
+
+    def _database_back(self) -> None:
+        if self._db_failures:
+            log.info("database available again after %d tries; syncing resumed", self._db_failures)
+            self._db_failures = 0
 
     async def _store(self, events: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
         crypto = self.client.crypto

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.unit import Repos
@@ -26,6 +28,44 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a SQLite writer waits for another one (a backup, `import-contacts`, a `sqlite3`
+# shell) before « database is locked »; the loops and handlers then try again.
+SQLITE_BUSY_SECONDS = 30.0
+# What the database says when it is busy or out of reach for a while, not wrong.
+_TRANSIENT_WORDS = ("locked", "busy", "connect", "closed", "terminat", "timeout", "timed out", "shutdown")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error is worth trying again later: SQLite busy with another
+    writer, PostgreSQL unreachable or restarting. A wrong statement or a missing table
+    is not."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        if isinstance(exc, OperationalError):
+            text = str(exc.orig).lower()
+            return any(word in text for word in _TRANSIENT_WORDS)
+        return False
+    if isinstance(exc, SQLAlchemyTimeout):  # no connection free in the pool
+        return True
+    if isinstance(exc, sqlite3.OperationalError):  # from the driver itself (`fetch_prepared`)
+        return any(word in str(exc).lower() for word in _TRANSIENT_WORDS)
+    if any(c.__name__ in _ASYNCPG_TRANSIENT for c in type(exc).__mro__):
+        return True
+    return isinstance(exc, OSError | TimeoutError)
+
+
+# asyncpg's own errors (`fetch_prepared` runs statements on the driver): lost connections.
+_ASYNCPG_TRANSIENT = frozenset(
+    {
+        "PostgresConnectionError",
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "InterfaceError",
+    }
+)
 
 
 def normalize_url(url: str) -> str:
@@ -62,7 +102,7 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             # Waits for a concurrent writer instead of failing with « database is locked ».
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
         else:
             kwargs["pool_size"] = 5
             kwargs["max_overflow"] = 5

@@ -89,16 +89,29 @@ class OutboxRepository(Repository):
         return found is not None
 
     async def due(self, now: datetime, limit: int = 20) -> Sequence[OutboxMessage]:
-        result = await self.session.scalars(
-            select(OutboxMessage)
+        """Messages to send now, taken from the rooms in turn: each room's oldest, then
+        each room's second… (in order within a room), so a room with many messages
+        waiting does not hold up the others."""
+        room = func.coalesce(OutboxMessage.room_id, OutboxMessage.dm_user)
+        turn = func.row_number().over(partition_by=room, order_by=OutboxMessage.id).label("turn")
+        waiting = (
+            select(OutboxMessage.id, turn)
             .where(
                 OutboxMessage.status == "pending",
                 or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
             )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
+            .subquery()
         )
-        return result.all()
+        picked = (
+            await self.session.execute(
+                select(waiting.c.id, waiting.c.turn).order_by(waiting.c.turn, waiting.c.id).limit(limit)
+            )
+        ).all()
+        if not picked:
+            return []
+        order = {row_id: i for i, (row_id, _) in enumerate(picked)}
+        rows = await self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(order))))
+        return sorted(rows.all(), key=lambda r: order[r.id])
 
     async def next_wakeup(self) -> datetime | None:
         return await self.session.scalar(

@@ -21,7 +21,7 @@ from bot.config import (
     load_config,
     parse_config,
 )
-from bot.i18n import NBSP
+from bot.i18n import NBSP, NNBSP
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -270,7 +270,7 @@ def test_empty_password_is_no_credentials(tmp_path: Path) -> None:
 def test_toml_syntax_error(tmp_path: Path) -> None:
     p = only_problem("[matrix\nhomeserver = 1", tmp_path)
     assert (p.key, p.error_type) == ("", "toml_syntax")
-    assert "line 1" in p.context["detail"]
+    assert (p.context["line"], p.context["hint"]) == (1, "bracket")
 
 
 def test_utf8_bom_is_tolerated(tmp_path: Path) -> None:
@@ -343,7 +343,10 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             MINIMAL.replace('password = "pw"', ""),
             f"  - matrix.password{NBSP}: ni mot de passe ni jeton d'accès.",
         ),
-        ("[matrix\n", f"  - (fichier){NBSP}: le fichier n'est pas du TOML valide{NBSP}: "),
+        (
+            "[matrix\n",
+            f"  - (fichier){NBSP}: le fichier n'est pas du TOML valide (ligne 1, colonne 8){NBSP}: ",
+        ),
     ],
 )
 def test_report_in_french_with_the_key(tmp_path: Path, text: str, line: str) -> None:
@@ -581,3 +584,88 @@ def test_times_of_day_read(tmp_path: Path, typed: str, expected: tuple[int, int]
     config = load_config(write(tmp_path, MINIMAL + f'[digest]\nhour = "{typed}"\n'), environ={})
     at = config.section(DigestConfig).at
     assert (at.hour, at.minute) == expected
+
+
+# --- issue 11: what the operator is told ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '[matrix]\npassword = "abc\n',
+            "ligne 2, colonne 16, clé « password ») : un texte n'est pas refermé",
+        ),
+        (
+            '[matrix]\nuser_id "@x:y"\n',
+            "ligne 2, colonne 9) : il manque le signe = entre la clé et sa valeur",
+        ),
+        ("[matrix]\nhomeserver = https://m.org\n", "clé « homeserver ») : valeur incompréhensible"),
+        (
+            '[matrix]\n[matrix]\nuser_id = "@o:m.org"\n',
+            "ligne 2, colonne 8) : cette clé ou cette section est déjà",
+        ),
+    ],
+)
+def test_a_toml_syntax_error_is_said_in_french_with_where_and_why(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    out = report(tmp_path, text).replace(NBSP, " ").replace(NNBSP, " ")
+    assert "TOML valide (" in out and said in out, out
+    assert "Expected" not in out and "Invalid" not in out and "abc" not in out
+
+
+def test_an_animator_power_level_of_0_is_refused(tmp_path: Path) -> None:
+    out = report(tmp_path, MINIMAL + "[bot]\nanimator_power_level = 0\n")
+    assert "bot.animator_power_level" in out and "tout membre du salon serait animateur" in out
+    assert load_config(write(tmp_path, MINIMAL + "[bot]\nanimator_power_level = 1\n"), environ={})
+
+
+@pytest.mark.parametrize(
+    ("homeserver", "warned"),
+    [
+        ("http://matrix.example.org", True),
+        ("http://10.0.0.5:8008", True),
+        ("https://matrix.example.org", False),
+        ("http://localhost:8008", False),
+        ("http://127.0.0.1:8008", False),
+        ("http://[::1]:8008", False),
+    ],
+)
+def test_check_config_warns_of_http_away_from_this_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], homeserver: str, warned: bool
+) -> None:
+    path = write(tmp_path, MINIMAL.replace("https://matrix.example.org", homeserver))
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert ("Attention" in out and "http://" in out and "Utilisez https://" in out) is warned, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        MINIMAL.replace('password = "pw"', 'password = "hunter2-secret"')
+        + '[database]\nurl = "mysql://u:s3cr3t-db@h/x"\n',
+        MINIMAL.replace('password = "pw"', "password = 123456789"),
+        MINIMAL.replace('password = "pw"', 'password = ["hunter2-secret"]'),
+        MINIMAL.replace('password = "pw"', 'access_token = "syt_secret_token"\npassword = "hunter2-secret"')
+        + "[bot]\nlanguage = 'de'\n",
+        '[matrix]\nhomeserver = "https://m.org"\nuser_id = "@o:m.org"\npassword = "hunter2-secret\n',
+    ],
+)
+def test_check_config_never_prints_a_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    main(["check-config", str(write(tmp_path, text))])
+    out = capsys.readouterr().out
+    for secret in ("hunter2", "s3cr3t", "123456789", "syt_secret"):
+        assert secret not in out, out
+
+
+def test_check_config_never_prints_a_password_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OASIS_DATABASE_URL", "postgresql://u:env-s3cret@h/db")
+    path = write(tmp_path, MINIMAL)
+    main(["check-config", str(path)])
+    assert "env-s3cret" not in capsys.readouterr().out

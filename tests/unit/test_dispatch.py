@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.arguments import Rest
 from bot.context import Context, Reply, Services
@@ -105,6 +107,14 @@ def make_registry(calls: Calls) -> Registry:
             raise UserError("args.not_choice", value=langue, choices="fr, en")
         if langue == "boom":
             raise RuntimeError("connexion à postgresql://admin:hunter2@db refusée")
+
+    @command("verrou", help="general.ping.help", registry=reg)
+    async def locked(ctx: Context) -> Reply:
+        await ctx.repos.settings.set_language(ctx.sender, "en")
+        calls.log.append("verrou")
+        if calls.log.count("verrou") == 1:  # a backup holds the SQLite write lock
+            raise OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+        return Reply(rich=Rich.text("déverrouillé"))
 
     @command("admin", help="general.ping.help", registry=reg, role=Role.ADMIN)
     async def admin_only(ctx: Context) -> Reply:
@@ -459,6 +469,33 @@ async def test_unexpected_error_shows_only_a_reference(
     async with bot.db.unit() as repos:
         assert await repos.settings.language(ALICE) is None
     assert await bot.done(event["event_id"])
+
+
+async def test_a_busy_database_retries_the_command_instead_of_an_error(bot: Harness) -> None:
+    event = message("!verrou")
+    await bot.receive(event)
+    for _ in range(100):  # retried within a second or so
+        if await bot.bodies():
+            break
+        await asyncio.sleep(0.05)
+    assert await bot.bodies() == ["déverrouillé"]
+    assert bot.calls.log == ["verrou", "verrou"]
+    assert await bot.done(event["event_id"])
+    async with bot.db.unit() as repos:
+        assert await repos.settings.language(ALICE) == "en"  # the second run's effect, once
+
+
+def test_which_database_errors_are_worth_retrying() -> None:
+    from storage.db import is_transient
+
+    def sqlite_error(text: str) -> OperationalError:
+        return OperationalError("SELECT", {}, sqlite3.OperationalError(text))
+
+    assert is_transient(sqlite_error("database is locked"))
+    assert is_transient(sqlite3.OperationalError("database is locked"))  # from the driver
+    assert is_transient(ConnectionRefusedError())
+    assert not is_transient(sqlite_error("no such table: bot_state"))
+    assert not is_transient(RuntimeError("a bug"))
 
 
 async def test_references_differ(bot: Harness) -> None:

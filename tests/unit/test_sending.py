@@ -164,3 +164,53 @@ async def test_rows_handed_over_are_sent_without_reading_the_outbox_back(
         assert [b for b, _ in client.calls] == ["un", "deux", "trois", "quatre"]
     finally:
         task.cancel()
+
+
+class SlowClient(ScriptedClient):
+    """Every send takes a while, as when the homeserver limits the bot's rate."""
+
+    def __init__(self, on_send: Any = None) -> None:
+        super().__init__([])
+        self.rooms: list[str] = []
+        self.on_send = on_send
+
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any], txn_id: str) -> SendResult:
+        self.rooms.append(room_id)
+        await asyncio.sleep(0.02)
+        if self.on_send is not None:
+            await self.on_send(len(self.rooms))
+        return await super().send(room_id, event_type, content, txn_id)
+
+
+async def _queue_in(db: Database, room_id: str, *bodies: str) -> None:
+    async with db.unit() as repos:
+        for body in bodies:
+            await repos.outbox.enqueue(
+                event_type="m.room.message", content={"msgtype": "m.notice", "body": body}, room_id=room_id
+            )
+        await repos.commit()
+
+
+async def test_rooms_take_turns_so_a_flood_in_one_room_delays_no_other(db: Database) -> None:
+    await _queue_in(db, "!flood:x", *(f"pong {i}" for i in range(30)))
+    await _queue_in(db, "!calm:x", "pong calme")
+    client = SlowClient()
+    await _run_until_sent(Sender(db, client), db)  # type: ignore[arg-type]
+    assert client.rooms.index("!calm:x") == 1  # right after the flood's first message
+    assert [b for b, _ in client.calls if b != "pong calme"] == [f"pong {i}" for i in range(30)]  # in order
+
+
+async def test_a_message_queued_during_a_flood_is_sent_next(db: Database) -> None:
+    await _queue_in(db, "!flood:x", *(f"pong {i}" for i in range(30)))
+    sender: Sender
+
+    async def meanwhile(sent: int) -> None:
+        if sent == 3:  # the flood is being sent: another member's answer is queued
+            await _queue_in(db, "!calm:x", "pong calme")
+            sender.wake()
+
+    client = SlowClient(meanwhile)
+    sender = Sender(db, client)  # type: ignore[arg-type]
+    await _run_until_sent(sender, db)
+    assert client.rooms.index("!calm:x") <= 4
+    assert [b for b, _ in client.calls if b != "pong calme"] == [f"pong {i}" for i in range(30)]
