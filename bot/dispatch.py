@@ -30,7 +30,7 @@ from bot.context import Context, Reply, Services
 from bot.encryption import Encryption
 from bot.errors import BadArgument, PermissionDenied, UserError, error_reference
 from bot.formatting import Rich, code
-from bot.limits import MAX_MESSAGE_CHARS
+from bot.limits import MAX_MESSAGE_CHARS, MemberRate
 from bot.metrics import STATS
 from bot.parsing import extract_command, message_text, split_first
 from bot.registry import Command, MemberChange, Reaction, Redaction
@@ -97,6 +97,7 @@ class Dispatcher:
         self.handled = 0
         self._retries: dict[str, int] = {}
         self._db_retries: dict[str, int] = {}
+        self._rate = MemberRate()
         self._submitted: OrderedDict[str, None] = OrderedDict()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -467,6 +468,13 @@ class Dispatcher:
         if len(text) > MAX_MESSAGE_CHARS:
             # Not read at all: nothing below has to bear a message of any size.
             raise UserError("commands.too_long", length=len(text), max=MAX_MESSAGE_CHARS)
+        if ctx.sender not in self.config.bot.admins:
+            sent_at = int(event.get("origin_server_ts") or time.time() * 1000) / 1000
+            allowed, wait = self._rate.take(ctx.sender, sent_at)
+            if not allowed:
+                if wait is None:
+                    return  # told already: dropped (marked handled) until the budget is back
+                raise UserError("commands.slow_down", seconds=max(1, round(wait)))
         if ctx.is_direct:
             running = await ctx.repos.conversations.get(ctx.sender)
             if running is not None and not text.startswith(tuple(self.config.bot.prefixes)):

@@ -33,3 +33,27 @@ async def test_an_unknown_command_asked_of_aide_is_echoed_cut(start_bot: BotStar
     answer = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="zzzz")
     assert len(answer.body) < 400
     assert "…" in answer.body
+
+
+async def test_a_burst_of_30_is_answered_a_flood_is_told_once_others_go_on(
+    start_bot: BotStarter, user
+) -> None:
+    bot = await start_bot()
+    alice: TestUser = await user("alice")
+    bob: TestUser = await user("bob")
+    room = await room_with_bot(alice, bot.user_id, bob)
+    mark = alice.mark()
+    for _ in range(90):
+        await alice.send(room, "!ping")
+    told = await alice.wait_message(
+        sender=bot.user_id, room_id=room, since=mark, contains="pause", timeout=60
+    )
+    assert "secondes" in told.body
+    bob_mark = bob.mark()
+    await bob.send(room, "!ping")  # Bob is not held back by Alice's flood
+    await bob.wait_message(sender=bot.user_id, room_id=room, since=bob_mark, contains="pong")
+    await alice.quiet(sender=bot.user_id, since=mark, seconds=2)
+    said = [m.body for m in alice.messages(sender=bot.user_id, room_id=room, since=mark)]
+    pongs_to_alice = [b for b in said if "pong" in b][:-1]  # the last one is Bob's
+    assert 60 <= len(pongs_to_alice) < 90  # the burst answered whole, the flood held back
+    assert sum("pause" in b for b in said) == 1  # told once

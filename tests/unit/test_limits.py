@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.errors import UserError
 from bot.formatting import Rich, code
-from bot.limits import MAX_ECHO_CHARS, MAX_TEXT_CHARS, cut
+from bot.limits import MAX_ECHO_CHARS, MAX_TEXT_CHARS, MemberRate, cut
 from bot.text import searched_words
 
 
@@ -43,3 +43,22 @@ def test_errors_cut_what_the_member_typed() -> None:
     assert err.params["n"] == 5000
     short = UserError("x", value="Ariège (09) · Aude (11)")
     assert short.params["value"] == "Ariège (09) · Aude (11)"
+
+
+def test_a_burst_passes_a_flood_is_told_once_and_paused() -> None:
+    rate = MemberRate(burst=30, per_second=0.5)
+    now = 1000.0
+    assert all(rate.take("@alice:x", now)[0] for _ in range(30))  # a burst of 30: all pass
+    assert rate.take("@alice:x", now) == (False, 30.0)  # told: half the budget back in 30 s
+    assert rate.take("@alice:x", now + 1) == (False, None)  # not told again
+    assert rate.take("@alice:x", now + 20)[0] is False  # 10 tokens back: still paused
+    assert rate.take("@bob:x", now + 20) == (True, None)  # others are not affected
+    assert rate.take("@alice:x", now + 31) == (True, None)  # 15.5 tokens: resumed
+    assert sum(rate.take("@alice:x", now + 31)[0] for _ in range(20)) == 14
+
+
+def test_members_tracked_are_bounded() -> None:
+    rate = MemberRate(size=100)
+    for i in range(1000):
+        rate.take(f"@m{i}:x", 0.0)
+    assert len(rate._buckets) == 100
