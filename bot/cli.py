@@ -204,8 +204,18 @@ async def _serve(config: Config, make_app: Callable[[], object]) -> int:
         print(tr.t("operations.already_running", database=exc.database, lock=exc.lock_path), file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     except DatabaseRefused as refused:
+        from sqlalchemy.engine import make_url
+
         tr = default_catalog().translator(config.bot.language)
-        print(tr.t(refused.key, database=refused.database, detail=refused.detail), file=sys.stderr)
+        url = make_url(config.database.url)
+        text = tr.t(
+            refused.key,
+            database=refused.database,
+            detail=refused.detail,
+            owner=url.username or "postgres",
+            name=url.database or "oasis",
+        )
+        print(text, file=sys.stderr)
         return 1
     except LoginFailed as failed:
         tr = default_catalog().translator(config.bot.language)

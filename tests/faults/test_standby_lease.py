@@ -231,3 +231,5 @@ def test_run_says_in_french_that_the_database_does_not_exist(pg_url: str, tmp_pa
     )
     assert done.returncode == 1
     assert "n'existe pas sur le serveur PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+    owner = make_url(pg_url).username
+    assert f"createdb -O {owner} oasis_no_such_database)" in done.stderr  # the command to type
