@@ -15,7 +15,7 @@ import aiohttp
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import logs, memory
-from bot.client import LoginFailed, MatrixClient, NotMatrix
+from bot.client import LoginFailed, LoginRateLimited, MatrixClient, NotMatrix
 from bot.config import Config
 from bot.context import Services
 from bot.dispatch import Dispatcher
@@ -244,6 +244,8 @@ def unreachable_reason(exc: BaseException) -> tuple[str, str]:
             return "operations.unreachable.timeout", ""
         if isinstance(current, NotMatrix):
             return "operations.unreachable.not_matrix", ""
+        if isinstance(current, LoginRateLimited):
+            return "operations.unreachable.rate_limited", ""
         current = current.__cause__ or current.__context__
     return "operations.unreachable.other", f"{type(exc).__name__}: {exc}"[:200]
 

@@ -56,6 +56,10 @@ class LoginFailed(Exception):
     """The homeserver refused the credentials: retrying would not help."""
 
 
+class LoginRateLimited(Exception):
+    """The homeserver limits logins (`rc_login`): worth trying again later."""
+
+
 class NotMatrix(Exception):
     """Something answered at the homeserver's address, but not as a Matrix server (an
     error page of a proxy, a server being restarted): worth trying again."""
@@ -132,7 +136,10 @@ class MatrixClient:
             resp = await self.nio.login(m.password.get_secret_value(), device_name=m.device_name)
             if not isinstance(resp, LoginResponse):
                 # A Matrix refusal has an error code (M_FORBIDDEN…); no code is no answer.
-                if str(getattr(resp, "status_code", None) or "").startswith("M_"):
+                code = str(getattr(resp, "status_code", None) or "")
+                if code == "M_LIMIT_EXCEEDED":  # too many logins lately: wait, then try again
+                    raise LoginRateLimited(str(resp))
+                if code.startswith("M_"):
                     raise LoginFailed(str(resp))
                 raise NotMatrix(str(resp))
             fresh_login = True
