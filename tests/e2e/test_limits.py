@@ -79,7 +79,7 @@ async def test_a_flood_in_a_direct_chat_does_not_delay_another_room(
     )
     alice: TestUser = await user("alice")
     bob: TestUser = await user("bob")
-    room = await room_with_bot(bob, bot.user_id)
+    room = await room_with_bot(bob, bot.user_id, alice)  # both are members of the network
     dm = await alice.create_room(None, invite=[bot.user_id], is_direct=True)
     await alice.wait_for(
         lambda s: (

@@ -31,6 +31,7 @@ def _start(tmp_path: Path, homeserver: str, **matrix: str) -> tuple[subprocess.P
                     **matrix,
                 },
                 "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},
+                "bot": {"rooms": ["!net:localhost"]},
                 "logging": {"level": "INFO"},
             }
         )

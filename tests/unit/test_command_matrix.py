@@ -118,12 +118,14 @@ class Bot:
         """What the bot answers, anywhere, to `text` typed from `seat` (the sync loop's
         filter first, as for real)."""
         room = seat.room or (dm_of(seat.user_id) if direct_only else NETWORK)
+        n = next(self._ids)
         event = {
             "type": "m.room.message",
-            "event_id": f"$m{next(self._ids)}",
+            "event_id": f"$m{n}",
             "room_id": room,
             "sender": seat.user_id,
-            "origin_server_ts": 1_700_000_000_000,
+            # A minute apart: one person typing every command is no flood (`bot.limits`).
+            "origin_server_ts": 1_700_000_000_000 + n * 60_000,
             "content": {"msgtype": "m.text", "body": text},
         }
         if self.dispatcher.wants(room, event):

@@ -616,9 +616,11 @@ def test_a_toml_syntax_error_is_said_in_french_with_where_and_why(
 
 
 def test_an_animator_power_level_of_0_is_refused(tmp_path: Path) -> None:
-    out = report(tmp_path, MINIMAL + "[bot]\nanimator_power_level = 0\n")
+    out = report(tmp_path, MINIMAL.replace("[bot]\n", "[bot]\nanimator_power_level = 0\n"))
     assert "bot.animator_power_level" in out and "tout membre du salon serait animateur" in out
-    assert load_config(write(tmp_path, MINIMAL + "[bot]\nanimator_power_level = 1\n"), environ={})
+    assert load_config(
+        write(tmp_path, MINIMAL.replace("[bot]\n", "[bot]\nanimator_power_level = 1\n")), environ={}
+    )
 
 
 @pytest.mark.parametrize(
@@ -648,8 +650,9 @@ def test_check_config_warns_of_http_away_from_this_machine(
         + '[database]\nurl = "mysql://u:s3cr3t-db@h/x"\n',
         MINIMAL.replace('password = "pw"', "password = 123456789"),
         MINIMAL.replace('password = "pw"', 'password = ["hunter2-secret"]'),
-        MINIMAL.replace('password = "pw"', 'access_token = "syt_secret_token"\npassword = "hunter2-secret"')
-        + "[bot]\nlanguage = 'de'\n",
+        MINIMAL.replace(
+            'password = "pw"', 'access_token = "syt_secret_token"\npassword = "hunter2-secret"'
+        ).replace("[bot]\n", "[bot]\nlanguage = 'de'\n"),
         '[matrix]\nhomeserver = "https://m.org"\nuser_id = "@o:m.org"\npassword = "hunter2-secret\n',
     ],
 )

@@ -29,6 +29,7 @@ async def test_a_login_refusal_is_fatal_only_when_the_server_says_no(
         {
             "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": "@oasis:localhost", "password": "pw"},
             "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},
+            "bot": {"rooms": ["!net:localhost"]},
         }
     )
     db = Database(config.database.url)
