@@ -48,6 +48,7 @@ from storage.db import Database
 from storage.models.directory import Welcome
 from storage.models.signals import Digest, Signal, SignalComment, SignalSupport
 from storage.models.sondages import Survey, SurveyResponse
+from storage.repositories.sondages import SurveyRepository
 from tests.support.databases import create_database, drop_database
 from tests.support.fakes import FakeRooms, make_services, test_config
 
@@ -236,7 +237,7 @@ async def run_engine(url: str, scale: float, runs: int) -> tuple[float, float]:
     async def tally_once() -> None:
         async with db.unit() as repos:
             ctx = Context(svc, repos, "@anim:example.org", ROOM, None, False, "fr", Role.ANIMATOR)
-            survey = await repos.surveys.get(1)
+            survey = await repos.of(SurveyRepository).get(1)
             assert survey is not None
             outcome = await current(ctx, survey)
             assert outcome.tally is not None and outcome.respondents == int(10_000 * scale)

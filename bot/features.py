@@ -1,27 +1,31 @@
-"""Loading the feature packages: importing them registers their commands, hooks, forms,
-config sections, catalogs and jobs."""
+"""Loading the features: the list at the composition root (`commands/features.py`, named
+here, never imported statically, so the runtime depends on no feature), each declaration
+read once per process (`bot.feature.Feature.load`)."""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from types import ModuleType
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-FEATURE_PACKAGES = ("commands", "schedules")
-_loaded = False
+if TYPE_CHECKING:
+    from bot.feature import Feature
 
-
-def _import_all(package_name: str) -> ModuleType:
-    package = importlib.import_module(package_name)
-    for mod in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package_name}.{mod.name}")
-    return package
+COMPOSITION_ROOT = "commands.features"
+_loaded: tuple[Feature, ...] | None = None
 
 
-def load_features() -> None:
+def declared_features() -> tuple[Feature, ...]:
+    """The composition root's list, enabled or not."""
+    return tuple(importlib.import_module(COMPOSITION_ROOT).FEATURES)
+
+
+def load_features(features: Sequence[Feature] | None = None) -> tuple[Feature, ...]:
     global _loaded
-    if _loaded:
-        return
-    for name in FEATURE_PACKAGES:
-        _import_all(name)
-    _loaded = True
+    if _loaded is None:
+        chosen = tuple(features) if features is not None else declared_features()
+        _loaded = chosen  # set first: loading a feature may ask for the catalog
+        for feature in chosen:
+            if feature.enabled:
+                feature.load()
+    return _loaded

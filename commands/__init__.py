@@ -1,6 +1,6 @@
-"""Feature modules: one per feature family. Importing a module registers its commands,
-hooks and forms (see bot.features.load_features); their messages live in
-`commands/locales/<locale>/<feature>.toml`."""
+"""The features: one package per feature (`commands/sondages/`), listed in
+`commands/features.py`. The features still written as flat modules keep their messages
+in `commands/locales/<locale>/<feature>.toml`."""
 
 from pathlib import Path
 

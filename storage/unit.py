@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.repositories.annonces import AnnouncementRepository
+from storage.repositories.base import Repository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.crypto import CryptoRepository
 from storage.repositories.digests import DigestRepository
@@ -20,16 +22,26 @@ from storage.repositories.ressources import ResourceRepository
 from storage.repositories.search import SearchRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.signals import SignalRepository
-from storage.repositories.sondages import SurveyRepository
 from storage.repositories.state import BotStateRepository
 from storage.repositories.welcome import WelcomeRepository
 
+R = TypeVar("R", bound=Repository)
+
 
 class Repos:
-    """Repositories sharing one session. Features add theirs as properties here."""
+    """Repositories sharing one session: the runtime's as properties, a feature's with
+    `repos.of(ItsRepository)` (nothing to add here for a new feature)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._features: dict[type[Repository], Repository] = {}
+
+    def of(self, kind: type[R]) -> R:
+        """The unit's `kind` repository (one per unit of work)."""
+        found = self._features.get(kind)
+        if found is None:
+            found = self._features[kind] = kind(self.session)
+        return cast(R, found)
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -100,7 +112,3 @@ class Repos:
     @cached_property
     def resources(self) -> ResourceRepository:
         return ResourceRepository(self.session)
-
-    @cached_property
-    def surveys(self) -> SurveyRepository:
-        return SurveyRepository(self.session)

@@ -28,6 +28,7 @@ from bot.registry import REGISTRY
 from bot.roles import Role
 from commands.evaluation.render import value_text
 from storage.db import Database
+from storage.repositories.sondages import SurveyRepository
 
 HEADERS_KEY = "evaluation.export.headers"
 
@@ -115,7 +116,7 @@ async def survey_rows(ctx: Context, since: datetime, until: datetime) -> list[li
     tr = ctx.tr
     kind = tr.t("evaluation.export.survey")
     rows: list[list[str]] = []
-    for s in await ctx.repos.surveys.closed_between(since, until):
+    for s in await ctx.repos.of(SurveyRepository).closed_between(since, until):
         results = s.results or {}
         name = tr.t("evaluation.export.survey_name", number=s.id, question=s.question)
         start, end = s.created_at.date().isoformat(), (s.closed_at or s.closes_at).date().isoformat()

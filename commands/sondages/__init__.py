@@ -5,9 +5,19 @@ network's evaluation."""
 
 from pathlib import Path
 
-from bot.i18n import add_catalog_dir
+from bot.feature import Feature
 from commands.sondages import commands, indicators, jobs
+from commands.sondages.config import SondagesConfig
 
-add_catalog_dir(Path(__file__).parent / "locales")
+_HERE = Path(__file__).parent
 
-__all__ = ["commands", "indicators", "jobs"]
+FEATURE = Feature(
+    "sondages",
+    config=SondagesConfig,
+    jobs=(jobs.setup,),
+    personal_data=(commands.SURVEY_DATA,),
+    catalog=_HERE / "locales",
+    config_example=_HERE / "config.example.toml",
+)
+
+__all__ = ["FEATURE", "commands", "indicators", "jobs"]

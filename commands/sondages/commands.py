@@ -20,7 +20,7 @@ from bot.errors import UserError
 from bot.formatting import Rich, bullets, code, lines
 from bot.hints import operator_hint
 from bot.i18n import default_catalog
-from bot.registry import command, on_event, personal_data
+from bot.registry import command, on_event
 from bot.roles import Role
 from commands.sondages.counting import NPS, PULSE, chosen
 from commands.sondages.jobs import schedule_pulse, schedule_survey, unschedule_pulse
@@ -56,6 +56,7 @@ from commands.sondages.service import (
 from commands.sondages.service import tell_not_eligible as _tell_not_eligible
 from schedules.recurrence import Recurrence, parse_recurrence
 from storage.models.sondages import PulseSchedule, Survey
+from storage.repositories.sondages import SurveyRepository
 
 if TYPE_CHECKING:
     from storage.unit import Repos
@@ -84,13 +85,13 @@ async def _survey_here(ctx: Context, number: str, *, open_only: bool) -> Survey:
         wanted = survey_number(number)
         if wanted is None:
             raise UserError("sondages.errors.bad_number", value=number)
-        survey = await ctx.repos.surveys.get(wanted)
+        survey = await ctx.repos.of(SurveyRepository).get(wanted)
         if survey is None or not _may_see(ctx, survey):
             raise UserError("sondages.errors.unknown", number=wanted)
         return survey
     if ctx.is_direct:
         raise UserError("sondages.errors.number_needed")
-    latest = await ctx.repos.surveys.latest(ctx.room_id, open_only=open_only)
+    latest = await ctx.repos.of(SurveyRepository).latest(ctx.room_id, open_only=open_only)
     if latest is None:
         raise UserError("sondages.errors.none_open" if open_only else "sondages.errors.none_here")
     return latest
@@ -139,7 +140,9 @@ async def list_surveys(ctx: Context) -> Reply:
         ]
     else:
         rooms = [ctx.room_id]
-    found = await ctx.repos.surveys.in_rooms(rooms, closed_since=ctx.now() - RECENT, limit=MAX_LISTED)
+    found = await ctx.repos.of(SurveyRepository).in_rooms(
+        rooms, closed_since=ctx.now() - RECENT, limit=MAX_LISTED
+    )
     items = []
     for survey in found:
         outcome = await current(ctx, survey)
@@ -244,7 +247,7 @@ async def plan_pulse(ctx: Context, texte: Rest = "") -> Reply:
             "sondages.errors.no_governance", hint=operator_hint(ctx, "sondages.errors.no_governance_operator")
         )
     pulse_survey(ctx, kind, question=question)  # the question must make sense now
-    schedule = await ctx.repos.surveys.add_schedule(
+    schedule = await ctx.repos.of(SurveyRepository).add_schedule(
         PulseSchedule(
             room_id=ctx.room_id,
             cadence=cadence[:200],
@@ -274,7 +277,7 @@ async def plan_pulse(ctx: Context, texte: Rest = "") -> Reply:
 @pulse.sub("planning", aliases=["plannings", "liste", "schedules"], help="sondages.planning.help")
 async def list_pulses(ctx: Context) -> Reply:
     rooms = None if ctx.is_direct else [ctx.room_id]
-    schedules = await ctx.repos.surveys.active_schedules(rooms)
+    schedules = await ctx.repos.of(SurveyRepository).active_schedules(rooms)
     if not schedules:
         return Reply("sondages.planning_empty", command=code(f"{ctx.prefix}pouls planifier chaque mois"))
     rows: list[Rich] = []
@@ -297,7 +300,7 @@ async def list_pulses(ctx: Context) -> Reply:
 @pulse.sub("arreter", aliases=["stop", "arrêter", "supprimer"], help="sondages.arreter.help")
 async def stop_pulse(ctx: Context, numero: str) -> Reply:
     wanted = survey_number(numero)
-    schedule = await ctx.repos.surveys.schedule(wanted) if wanted is not None else None
+    schedule = await ctx.repos.of(SurveyRepository).schedule(wanted) if wanted is not None else None
     if (
         schedule is None
         or schedule.stopped_at is not None
@@ -307,7 +310,7 @@ async def stop_pulse(ctx: Context, numero: str) -> Reply:
     ctx.role = await ctx.services.permissions.role_of(ctx.sender, schedule.room_id, False)
     if ctx.role < Role.ANIMATOR and schedule.author_id != ctx.sender:
         raise UserError("sondages.errors.not_your_schedule", number=schedule.id)
-    await ctx.repos.surveys.stop_schedule(schedule.id, ctx.now(), ctx.sender)
+    await ctx.repos.of(SurveyRepository).stop_schedule(schedule.id, ctx.now(), ctx.sender)
     if ctx.services.scheduler is not None:
         unschedule_pulse(ctx.services.scheduler, schedule.id)
     return Reply("sondages.stopped", number=schedule.id)
@@ -336,8 +339,8 @@ class SurveyData:
     name = "sondages"
 
     async def export(self, repos: Repos, user_id: str) -> dict[str, Any]:
-        answers = await repos.surveys.answers_of(user_id)
-        surveys, schedules = await repos.surveys.authored_by(user_id)
+        answers = await repos.of(SurveyRepository).answers_of(user_id)
+        surveys, schedules = await repos.of(SurveyRepository).authored_by(user_id)
         anonymous_open = [s.id for s in await _open_anonymous_answered(repos, user_id)]
         data: dict[str, Any] = {
             "reponses": [
@@ -368,21 +371,21 @@ class SurveyData:
     async def erase(self, repos: Repos, user_id: str) -> int:
         erased = 0
         for survey in await _open_anonymous_answered(repos, user_id):
-            erased += await repos.surveys.drop_answer(survey.id, voter_of(survey, user_id))
-        erased += await repos.surveys.erase_user(user_id)
+            erased += await repos.of(SurveyRepository).drop_answer(survey.id, voter_of(survey, user_id))
+        erased += await repos.of(SurveyRepository).erase_user(user_id)
         return erased
 
 
-SURVEY_DATA = personal_data(SurveyData())
+SURVEY_DATA = SurveyData()
 
 
 async def _open_anonymous_answered(repos: Repos, user_id: str) -> list[Survey]:
     found = []
-    for survey in await repos.surveys.open_surveys():
+    for survey in await repos.of(SurveyRepository).open_surveys():
         if (
             survey.anonymous
             and survey.voter_key is not None
-            and await repos.surveys.response(survey.id, voter_of(survey, user_id)) is not None
+            and await repos.of(SurveyRepository).response(survey.id, voter_of(survey, user_id)) is not None
         ):
             found.append(survey)
     return found

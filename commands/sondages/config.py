@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.config import Section, config_section, room_ids
+from bot.config import Section, room_ids
 from bot.dates import Delay
 from bot.roles import Role
 
 ROLES = {"membre": Role.MEMBER, "animateur": Role.ANIMATOR, "admin": Role.ADMIN}
 
 
-@config_section("sondages")
 class SondagesConfig(Section):
-    section_name: ClassVar[str] = "sondages"
-
     # Who may start a survey or a pulse (!sondage, !pouls): "membre", "animateur" or "admin".
     creators: Literal["membre", "animateur", "admin"] = "animateur"
     # The governance's room(s) (room ids): `--pour gouvernance` counts only their members.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.indicators import Measure, Measures, Period, indicator
 from commands.sondages.counting import NPS, PULSE, mean_score, net_promoter_score, scale_values
+from storage.repositories.sondages import SurveyRepository
 
 
 def _ms(period: Period) -> tuple[int, int]:
@@ -15,7 +16,7 @@ def _ms(period: Period) -> tuple[int, int]:
 
 @indicator(order=60, charted=True)
 async def survey_indicators(ctx: Context, period: Period) -> Measures:
-    surveys = await ctx.repos.surveys.results_between(period.start, period.end)
+    surveys = await ctx.repos.of(SurveyRepository).results_between(period.start, period.end)
     respondents = eligible = 0
     pulse = [0] * 5
     nps = [0] * 11
@@ -54,4 +55,6 @@ async def survey_indicators(ctx: Context, period: Period) -> Measures:
     if period.chart_step:
         return Measures(measures)
     start, end = _ms(period)
-    return Measures(measures, active=frozenset(await ctx.repos.surveys.voters_between(start, end)))
+    return Measures(
+        measures, active=frozenset(await ctx.repos.of(SurveyRepository).voters_between(start, end))
+    )

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.date import DateTrigger
 
 from bot.context import Context
-from bot.scheduler import JobContext, Scheduler, job_source
+from bot.scheduler import JobContext, Scheduler
 from commands.sondages.service import NewSurvey, close, ms, pulse_survey, remind, send_missing_end
 from schedules.recurrence import Recurrence
 from storage.models.sondages import PulseSchedule, Survey
+from storage.repositories.sondages import SurveyRepository
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def schedule_survey(scheduler: Scheduler, survey: Survey) -> None:
 async def run_close(jobs: JobContext, survey_id: int, attempt: int = 0) -> None:
     again: timedelta | None = None
     async with jobs.unit() as ctx:
-        survey = await ctx.repos.surveys.get(survey_id)
+        survey = await ctx.repos.of(SurveyRepository).get(survey_id)
         if survey is None or not survey.is_open:
             return
         now = ctx.now()
@@ -111,7 +112,7 @@ async def run_close(jobs: JobContext, survey_id: int, attempt: int = 0) -> None:
 async def run_end(jobs: JobContext, survey_id: int, attempt: int = 0) -> None:
     """The end of a poll closed before it was sent, once it is."""
     async with jobs.unit() as ctx:
-        survey = await ctx.repos.surveys.get(survey_id)
+        survey = await ctx.repos.of(SurveyRepository).get(survey_id)
         if survey is None:
             return
         waiting = await send_missing_end(ctx, survey)
@@ -129,7 +130,7 @@ async def run_end(jobs: JobContext, survey_id: int, attempt: int = 0) -> None:
 
 async def run_remind(jobs: JobContext, survey_id: int) -> None:
     async with jobs.unit() as ctx:
-        survey = await ctx.repos.surveys.get(survey_id)
+        survey = await ctx.repos.of(SurveyRepository).get(survey_id)
         if survey is None or not survey.is_open or survey.reminded_at is not None:
             return
         if survey.remind_at is None or ctx.now() < survey.remind_at or ctx.now() >= survey.closes_at:
@@ -169,7 +170,7 @@ async def post_due_pulse(ctx: Context, schedule: PulseSchedule) -> Survey | None
     if occurrence is None:
         return None
     key = rule.key(occurrence)
-    if await ctx.repos.surveys.for_occurrence(schedule.id, key) is not None:
+    if await ctx.repos.of(SurveyRepository).for_occurrence(schedule.id, key) is not None:
         return None
     question, answers = pulse_survey(ctx, schedule.kind, question=schedule.question)
     from commands.sondages.service import create
@@ -193,7 +194,7 @@ async def post_due_pulse(ctx: Context, schedule: PulseSchedule) -> Survey | None
 
 async def run_pulse(jobs: JobContext, schedule_id: int) -> None:
     async with jobs.unit() as ctx:
-        schedule = await ctx.repos.surveys.schedule(schedule_id)
+        schedule = await ctx.repos.of(SurveyRepository).schedule(schedule_id)
         if schedule is None or schedule.stopped_at is not None:
             return
         survey = await post_due_pulse(ctx, schedule)
@@ -207,13 +208,12 @@ async def run_pulse(jobs: JobContext, schedule_id: int) -> None:
     schedule_pulse(scheduler, schedule)
 
 
-@job_source
 async def setup(scheduler: Scheduler) -> None:
     """Rebuild every survey's and every pulse's jobs from the database; post the pulse
     occurrences missed while the bot was down (once each)."""
     async with scheduler.jobs.db.unit() as repos:
-        surveys = await repos.surveys.open_surveys()
-        schedules = await repos.surveys.active_schedules()
+        surveys = await repos.of(SurveyRepository).open_surveys()
+        schedules = await repos.of(SurveyRepository).active_schedules()
     for survey in surveys:
         schedule_survey(scheduler, survey)
     for schedule in schedules:

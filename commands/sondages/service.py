@@ -30,6 +30,7 @@ from commands.sondages.parsing import GOVERNANCE, Draft, max_selections
 from commands.sondages.polls import PollResponse, answer_ids, end_content, start_content
 from commands.sondages.render import SurveyView, fallback_text, results
 from storage.models.sondages import Survey
+from storage.repositories.sondages import SurveyRepository
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def voter_of(survey: Survey, user_id: str) -> str:
 
 async def answered(ctx: Context, survey: Survey, people: set[str]) -> set[str]:
     """Those of `people` whose answer counts in this survey."""
-    voters = await ctx.repos.surveys.respondents(survey.id)
+    voters = await ctx.repos.of(SurveyRepository).respondents(survey.id)
     if not survey.anonymous:
         return people & voters
     if survey.voter_key is None:
@@ -219,12 +220,12 @@ async def create(
         voter_key=new_key() if new.anonymous else None,
     )
     if new.schedule_id is not None:
-        added = await ctx.repos.surveys.add_for_occurrence(survey)
+        added = await ctx.repos.of(SurveyRepository).add_for_occurrence(survey)
         if added is None:
             return None
         survey = added
     else:
-        survey = await ctx.repos.surveys.add(survey)
+        survey = await ctx.repos.of(SurveyRepository).add(survey)
     await post(ctx, survey)
     return survey
 
@@ -291,7 +292,7 @@ async def ask_in_direct_chats(ctx: Context, survey: Survey, people: set[str]) ->
 # --- voting ------------------------------------------------------------------------------
 async def survey_for_poll(ctx: Context, poll_event_id: str) -> Survey | None:
     survey_id = survey_of_tag(await ctx.repos.outbox.tag_for_event(poll_event_id))
-    return await ctx.repos.surveys.get(survey_id) if survey_id is not None else None
+    return await ctx.repos.of(SurveyRepository).get(survey_id) if survey_id is not None else None
 
 
 async def tell_not_eligible(ctx: Context, survey: Survey, user_id: str) -> None:
@@ -318,7 +319,7 @@ async def on_poll_response(ctx: Context, response: PollResponse, event_id: str |
         await tell_not_eligible(ctx, survey, response.sender)
         return False
     vote = read_selections(response.selections, answer_ids(len(survey.answers)), survey.max_selections)
-    return await ctx.repos.surveys.record(
+    return await ctx.repos.of(SurveyRepository).record(
         survey.id,
         voter_of(survey, response.sender),
         choices=vote.choices,
@@ -332,10 +333,10 @@ async def find_for_vote(ctx: Context, number: int | None) -> Survey | None:
     """The survey a `!vote` means: the one named, else the latest open one of this room
     (in a direct chat: the latest open one the person may answer)."""
     if number is not None:
-        return await ctx.repos.surveys.get(number)
+        return await ctx.repos.of(SurveyRepository).get(number)
     if not ctx.is_direct:
-        return await ctx.repos.surveys.latest(ctx.room_id, open_only=True)
-    for survey in reversed(await ctx.repos.surveys.open_surveys()):
+        return await ctx.repos.of(SurveyRepository).latest(ctx.room_id, open_only=True)
+    for survey in reversed(await ctx.repos.of(SurveyRepository).open_surveys()):
         if ctx.sender in eligible(ctx, survey):
             return survey
     return None
@@ -354,7 +355,7 @@ async def cast_vote(ctx: Context, survey: Survey, positions: list[int]) -> None:
         raise UserError("sondages.errors.not_eligible_vote", number=survey.id)
     if survey.anonymous and ctx.event_id:
         await ctx.repos.inbox.forget_content(ctx.event_id)
-    await ctx.repos.surveys.record(
+    await ctx.repos.of(SurveyRepository).record(
         survey.id,
         voter_of(survey, ctx.sender),
         choices=mask_of(positions),
@@ -383,7 +384,7 @@ async def current(ctx: Context, survey: Survey) -> Outcome:
         respondents = int(survey.results.get("respondents", 0))
         shown = Tally(tuple(int(c) for c in counts), respondents) if counts is not None else None
         return Outcome(shown, respondents, survey.results.get("eligible"))
-    masks = await ctx.repos.surveys.tally(survey.id)
+    masks = await ctx.repos.of(SurveyRepository).tally(survey.id)
     live = tally(masks, len(survey.answers))
     people = eligible(ctx, survey)
     if survey.anonymous or survey.hidden:
@@ -410,25 +411,25 @@ async def close(ctx: Context, survey: Survey, *, by: str | None) -> bool:
     False when it was already closed."""
     now = ctx.now()
     at = min(now, survey.closes_at)
-    if not await ctx.repos.surveys.claim_close(survey.id, at, by):
+    if not await ctx.repos.of(SurveyRepository).claim_close(survey.id, at, by):
         return False
-    refreshed = await ctx.repos.surveys.get(survey.id)
+    refreshed = await ctx.repos.of(SurveyRepository).get(survey.id)
     assert refreshed is not None
     survey = refreshed
     k = settings(ctx).threshold
-    masks = await ctx.repos.surveys.tally(survey.id)
+    masks = await ctx.repos.of(SurveyRepository).tally(survey.id)
     final = tally(masks, len(survey.answers))
     people = eligible(ctx, survey)
     if survey.anonymous:
         key = survey.voter_key
-        voters = await ctx.repos.surveys.respondents(survey.id)
+        voters = await ctx.repos.of(SurveyRepository).respondents(survey.id)
         known = {pseudonym(key, p) for p in people} if key is not None else set()
         eligible_count = len(people) + len(voters - known)
         keep_counts = may_show(final.respondents, k)
-        await ctx.repos.surveys.drop_answers(survey.id)
+        await ctx.repos.of(SurveyRepository).drop_answers(survey.id)
         survey.voter_key = None
     else:
-        voters = await ctx.repos.surveys.respondents(survey.id)
+        voters = await ctx.repos.of(SurveyRepository).respondents(survey.id)
         eligible_count = len(people | voters)
         keep_counts = True
     survey.results = {
@@ -502,7 +503,7 @@ async def remind(ctx: Context, survey: Survey) -> int:
     """One reminder, in their direct chat, to each eligible member who has not answered
     and has not turned reminders off; once per survey (claimed) and per person (dedup
     key). Returns how many were queued."""
-    if not await ctx.repos.surveys.claim_reminder(survey.id, ctx.now()):
+    if not await ctx.repos.of(SurveyRepository).claim_reminder(survey.id, ctx.now()):
         return 0
     people = eligible(ctx, survey)
     people -= await answered(ctx, survey, people)

@@ -31,6 +31,7 @@ from commands.sondages.service import (
 from schedules.recurrence import parse_recurrence
 from storage.db import Database
 from storage.models.sondages import PulseSchedule, Survey
+from storage.repositories.sondages import SurveyRepository
 from storage.unit import Repos
 from tests.support.fakes import FakeRooms, make_context, make_services, queued, test_config
 
@@ -144,7 +145,7 @@ async def test_a_poll_its_votes_and_its_close(db: Database) -> None:
     assert "█████░░░░░ 50 % · 2 — Albi" in text and "4 réponses sur 7 membres éligibles (57 %)" in text
     assert results["m.relates_to"]["m.in_reply_to"]["event_id"] == "$poll"
     async with db.unit() as repos:
-        again = await repos.surveys.get(survey.id)
+        again = await repos.of(SurveyRepository).get(survey.id)
         assert again is not None and again.results == {"respondents": 4, "eligible": 7, "counts": [2, 1, 1]}
         ctx = await ctx_for(repos, svc, sender=MEMBERS[4])
         assert not await on_poll_response(ctx, response(MEMBERS[4], ["a2"], t), "$late")
@@ -192,7 +193,7 @@ async def anonymous_round(db: Database, voters: int) -> tuple[Survey, list[dict[
         with __import__("pytest").raises(UserError) as err:
             await cast_vote(await ctx_for(repos, svc, sender=MEMBERS[5]), survey, [0])
         assert err.value.key == "sondages.errors.anonymous_here"
-        stored = await repos.surveys.respondents(survey.id)
+        stored = await repos.of(SurveyRepository).respondents(survey.id)
         assert len(stored) == voters and all(v.startswith("h:") for v in stored)
         assert not any(m in v for v in stored for m in MEMBERS)
         before = len(await queued(repos))
@@ -207,10 +208,10 @@ async def test_anonymous_below_k_shows_no_totals(db: Database) -> None:
     text = results["body"].replace("\u00a0", " ")
     assert "2 réponses sur 7" in text and "Moins de 3 réponses" in text and "Oui" not in text
     async with db.unit() as repos:
-        closed = await repos.surveys.get(survey.id)
+        closed = await repos.of(SurveyRepository).get(survey.id)
         assert closed is not None and closed.voter_key is None
         assert closed.results == {"respondents": 2, "eligible": 7}  # no counts kept
-        assert await repos.surveys.respondents(survey.id) == set()
+        assert await repos.of(SurveyRepository).respondents(survey.id) == set()
 
 
 async def test_anonymous_above_k_shows_totals_only(db: Database) -> None:
@@ -219,9 +220,9 @@ async def test_anonymous_above_k_shows_totals_only(db: Database) -> None:
     text = results["body"].replace("\u00a0", " ")
     assert "75 % · 3 — Oui" in text and "25 % · 1 — Non" in text and "4 réponses sur 7" in text
     async with db.unit() as repos:
-        closed = await repos.surveys.get(survey.id)
+        closed = await repos.of(SurveyRepository).get(survey.id)
         assert closed is not None and closed.results is not None and closed.results["counts"] == [3, 1]
-        assert await repos.surveys.respondents(survey.id) == set()
+        assert await repos.of(SurveyRepository).respondents(survey.id) == set()
 
 
 async def test_one_reminder_to_those_who_did_not_answer(db: Database) -> None:
@@ -256,7 +257,7 @@ async def test_a_pulse_occurrence_has_exactly_one_poll(db: Database) -> None:
     async with db.unit() as repos:
         ctx = await ctx_for(repos, svc)
         rule = parse_recurrence("chaque lundi 10h", clock.now)
-        schedule = await repos.surveys.add_schedule(
+        schedule = await repos.of(SurveyRepository).add_schedule(
             PulseSchedule(
                 room_id=ROOM,
                 cadence="chaque lundi 10h",
@@ -308,7 +309,7 @@ async def test_personal_data(db: Database) -> None:
         assert data["sondages_anonymes_en_cours_auxquels_vous_avez_repondu"] == [anonymous.id]
         assert "personne" in data["sondages_anonymes"]
         assert await SurveyData().erase(repos, MEMBERS[0]) == 2
-        assert await repos.surveys.respondents(anonymous.id) == set()
+        assert await repos.of(SurveyRepository).respondents(anonymous.id) == set()
         mine = await SurveyData().export(repos, ANIM)
         assert [s["sondage"] for s in mine["sondages_lances"]] == [open_survey.id, anonymous.id]
         empty = await SurveyData().export(repos, MEMBERS[0])

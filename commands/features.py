@@ -1,0 +1,70 @@
+"""The composition root: every feature of the bot, in one list, and the only module that
+imports them all. Adding a feature is one line here (and its package).
+
+The order is the order of registration: the sources of `!mes-donnees`, the sections of
+`config.example.toml`. Features still written as flat modules are declared here by the
+modules that make them; a feature package declares itself (`FEATURE` in its
+`__init__.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.feature import Feature
+from commands import sondages
+
+_EXAMPLES = Path(__file__).parent / "examples"
+_HERE = Path(__file__).parent
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "annonces", modules=("commands.annonces",), config_example=_HERE / "annonces" / "config.example.toml"
+    ),
+    Feature(
+        "digest",
+        modules=("commands.digest", "commands.digest_indicators", "schedules.digest"),
+        config_example=_EXAMPLES / "digest.toml",
+    ),
+    Feature(
+        "signaux",
+        modules=("commands.signal_parsing", "commands.signals", "commands.signal_indicators"),
+        config_example=_EXAMPLES / "signaux.toml",
+    ),
+    Feature(
+        "annuaire",
+        modules=(
+            "commands.directory_vocab",
+            "commands.profile_fields",
+            "commands.contacts_csv",
+            "commands.directory_export",
+            "commands.contacts",
+            "commands.directory_render",
+            "commands.directory",
+        ),
+        config_example=_EXAMPLES / "annuaire.toml",
+    ),
+    Feature("evaluation", modules=("commands.evaluation",)),
+    Feature(
+        "evenements",
+        modules=("commands.evenements",),
+        config_example=_HERE / "evenements" / "config.example.toml",
+    ),
+    Feature(
+        "veille", modules=("commands.feeds", "schedules.feeds"), config_example=_EXAMPLES / "veille.toml"
+    ),
+    Feature("general", modules=("commands.general",)),
+    Feature("donnees", modules=("commands.privacy",)),
+    Feature("ressources", modules=("commands.ressources",)),
+    sondages.FEATURE,
+    Feature(
+        "accueil",
+        modules=(
+            "commands.onboarding",
+            "commands.welcome_text",
+            "commands.welcome",
+            "commands.welcome_indicators",
+            "schedules.welcome",
+        ),
+        config_example=_EXAMPLES / "accueil.toml",
+    ),
+)
