@@ -111,6 +111,7 @@ class App:
         for task in self._tasks:
             task.add_done_callback(self._crashed)
         await self.sync.ready.wait()
+        self._say_missing_network_rooms()
         self.dispatcher.open()
         self.scheduler.add("runtime.prune", _prune, CronTrigger(hour=4, minute=17, timezone=self.config.tz))
         await self.scheduler.start()
@@ -150,6 +151,14 @@ class App:
             # Not a requested stop: the process says so (a supervisor restarts it).
             self.exit_code = 1
             self._stop.set()
+
+    def _say_missing_network_rooms(self) -> None:
+        """A configured room the bot is not in serves nobody: tell the operator at start
+        (it joins when invited there)."""
+        joined = set(self.client.joined_rooms())
+        missing = [r for r in self.config.bot.rooms if r not in joined]
+        if missing:
+            log.warning("not in the network's room(s) %s: invite the bot there", ", ".join(missing))
 
     async def _join(self, room_id: str, is_direct: bool) -> None:
         if await self.client.join(room_id):

@@ -40,16 +40,15 @@ class Network:
         return found
 
     def contains(self, room_id: str) -> bool:
-        """A room of the network (joined by the bot or not); never a direct chat."""
-        if room_id in self.configured:
-            return True
-        return room_id in self._expanded() and not self._rooms.is_direct(room_id)
+        """A room of the network (joined by the bot or not). Named, so never taken for a
+        direct chat, even a small nameless room."""
+        return room_id in self.configured or room_id in self._expanded()
 
     def rooms(self) -> list[str]:
         """The network's rooms the bot is in (the spaces themselves included: their
         members and moderators are the network's too)."""
         network = self._expanded()
-        return [r for r in self._rooms.joined_rooms() if r in network and not self._rooms.is_direct(r)]
+        return [r for r in self._rooms.joined_rooms() if r in network]
 
     def rooms_of(self, user_id: str) -> list[str]:
         """The network's rooms `user_id` has joined (as far as the bot can see)."""

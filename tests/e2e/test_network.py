@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.conftest import BotStarter, RunningBot
 from tests.support.matrix import TestUser, room_with_bot
 
@@ -110,3 +112,23 @@ async def test_someone_outside_the_network_in_a_direct_chat(start_bot: BotStarte
     await eve.join(room)
     await asyncio.sleep(0.5)  # the bot sees her join in its next sync
     assert "aucun salon du réseau" not in await ask(eve, bot, dm, "!annuaire Alice")
+
+
+async def test_a_network_room_the_bot_is_not_in_is_said_at_start(
+    start_bot: BotStarter, user, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = await user("alice")
+    elsewhere = await alice.create_room("Pas encore invité", network=False)
+    bot = await start_bot(bot={"rooms": [elsewhere]})
+    assert f"not in the network's room(s) {elsewhere}: invite the bot there" in caplog.text
+    # Invited there by anyone: it joins, and the room is served.
+    await alice.invite(elsewhere, bot.user_id)
+    await alice.wait_for(
+        lambda s: (
+            s.room_id == elsewhere
+            and s.type == "m.room.member"
+            and s.event.get("state_key") == bot.user_id
+            and s.content.get("membership") == "join"
+        )
+    )
+    assert "pong" in await ask(alice, bot, elsewhere, "!ping")

@@ -318,6 +318,10 @@ def test_network_rooms() -> None:
     assert sorted(network.rooms()) == sorted([SPACE, sub, ROOM, OTHER])
     assert sorted(network.rooms_of(ALICE)) == sorted([ROOM, OTHER])
     assert not network.has_member(BOB)
+    # A configured room is the network's even when it looks like a direct chat (nameless,
+    # two members): its moderators count.
+    small = Network([ROOM], FakeRooms(members={ROOM: [ALICE]}, direct={ROOM}))
+    assert small.contains(ROOM) and small.rooms_of(ALICE) == [ROOM]
     # A room that names the space as its parent is not the space's child: only the
     # space's own state counts.
     assert not Network([SPACE], FakeRooms(members={OUTSIDE: [ALICE]})).contains(OUTSIDE)
