@@ -248,6 +248,21 @@ class EventRepository(Repository):
         )
         return {event_id: Counts(int(g or 0), int(w or 0)) for event_id, g, w in rows}
 
+    async def held_between(self, start: datetime, end: datetime) -> tuple[int, int, int]:
+        """Events that started in [start, end) and were not cancelled: how many, the seats
+        taken in them (sign-ups) and the distinct people who took them (the evaluation's
+        « events and participants »)."""
+        held = (Event.status != CANCELLED) & (Event.starts_at >= start) & (Event.starts_at < end)
+        events = await self.session.scalar(select(func.count()).select_from(Event).where(held))
+        seats, people = (
+            await self.session.execute(
+                select(func.count(), func.count(func.distinct(EventRsvp.user_id)))
+                .join(Event, Event.id == EventRsvp.event_id)
+                .where(held, EventRsvp.status == GOING)
+            )
+        ).one()
+        return int(events or 0), int(seats or 0), int(people or 0)
+
     async def statuses_of(self, user_id: str, event_ids: Sequence[int]) -> dict[int, str]:
         if not event_ids:
             return {}

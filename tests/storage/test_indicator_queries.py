@@ -1,5 +1,5 @@
 """What the features' indicators read, on both engines: arrivals of members, signals
-shared / supported / commented and by whom, digests published."""
+shared / supported / commented and by whom, digests published, events held and who came."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.db import Database
 from storage.models.directory import Welcome
+from storage.models.evenements import Event, EventRsvp
 from storage.models.signals import Digest, Signal, SignalComment, SignalSupport
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -65,3 +66,33 @@ async def test_arrivals_signals_and_digests_over_a_period(db: Database) -> None:
         shared, supports, comments, people = await repos.signals.activity(start, end)
         assert (shared, supports, comments) == (2, 1, 1) and people == {"@a:x", "@c:x", "@d:x"}
         assert await repos.digests.count_between(start, end) == 1
+
+
+async def test_events_held_and_their_participants_over_a_period(db: Database) -> None:
+    start, end = T0, T0 + timedelta(days=30)
+    async with db.unit() as repos:
+        events = {
+            name: await repos.events.add(
+                Event(kind="webinaire", title=name, starts_at=at, status=status, rooms=["!r:x"])
+            )
+            for name, at, status in [
+                ("held", T0 + timedelta(days=2), "scheduled"),
+                ("also held", T0 + timedelta(days=9), "scheduled"),
+                ("cancelled", T0 + timedelta(days=3), "cancelled"),
+                ("before", T0 - timedelta(days=1), "scheduled"),
+                ("after", end, "scheduled"),  # the end is not in the period
+            ]
+        }
+        for name, user, status in [
+            ("held", "@a:x", "going"),
+            ("held", "@b:x", "going"),
+            ("held", "@c:x", "waiting"),  # on the waiting list: not a seat
+            ("also held", "@a:x", "going"),  # the same person twice: one participant
+            ("cancelled", "@d:x", "going"),
+            ("before", "@e:x", "going"),
+        ]:
+            repos.session.add(EventRsvp(event_id=events[name].id, user_id=user, status=status))
+        await repos.commit()
+    async with db.unit() as repos:
+        assert await repos.events.held_between(start, end) == (2, 3, 2)
+        assert await repos.events.held_between(end, end + timedelta(days=1)) == (1, 0, 0)
