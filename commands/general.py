@@ -8,6 +8,7 @@ from bot.arguments import Rest
 from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, bold, bullets, code, heading, lines
+from bot.parsing import message_text
 from bot.registry import Command, command, personal_data
 from bot.roles import Role
 from bot.text import fold
@@ -106,8 +107,8 @@ def _command_help(ctx: Context, text: str) -> Rich:
 
 class RuntimeData:
     """The runtime's share of a member's personal data: their language, a conversation in
-    progress, their direct chat with the bot, the commands they sent (kept 7 days so a
-    restart never handles one twice)."""
+    progress, their direct chat with the bot, and the commands they sent that are not
+    handled yet (a handled one keeps only its id, against handling it twice)."""
 
     name = "runtime"
 
@@ -115,11 +116,25 @@ class RuntimeData:
         settings = await repos.settings.get(user_id)
         conversation = await repos.conversations.get(user_id)
         return {
-            "language": settings.language if settings else None,
-            "conversation": {"form": conversation.form, "answers": conversation.data}
+            "langue": settings.language if settings else None,
+            "conversation_en_cours": {
+                "formulaire": conversation.form,
+                "reponses": conversation.data,
+                "commencee_le": conversation.started_at,
+            }
             if conversation
             else None,
-            "direct_room": await repos.direct.room_for(user_id),
+            "discussion_privee": await repos.direct.room_for(user_id),
+            "messages_pas_encore_traites": [
+                {
+                    "evenement": e.event_id,
+                    "salon": e.room_id,
+                    "type": e.event_type,
+                    "texte": message_text((e.payload or {}).get("content") or {}),
+                    "recu_le": e.received_at,
+                }
+                for e in await repos.inbox.kept_for(user_id)
+            ],
         }
 
     async def erase(self, repos: Repos, user_id: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from bot.context import Context, Reply
@@ -33,10 +34,28 @@ def _holds_something(value: Any) -> bool:
 
 
 async def collect(ctx: Context, user_id: str) -> dict[str, Any]:
-    """Every source's export for `user_id`, by source name."""
+    """Every source's export for `user_id`, by source name. The command being answered
+    is not data kept about them: its text is dropped first (it would be at its claim)."""
+    if ctx.event_id:
+        await ctx.repos.inbox.forget_content(ctx.event_id)
     return {
         source.name: await source.export(ctx.repos, user_id) for source in ctx.services.registry.personal_data
     }
+
+
+def export_json(document: dict[str, Any], tz: tzinfo) -> bytes:
+    """The export as a member reads it: every time in one zone (the network's), ISO 8601
+    with its offset, to the second."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+            return aware.astimezone(tz).isoformat(timespec="seconds")
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+
+    return json.dumps(document, ensure_ascii=False, indent=2, default=plain).encode("utf-8")
 
 
 @command(
@@ -44,23 +63,26 @@ async def collect(ctx: Context, user_id: str) -> dict[str, Any]:
 )
 async def my_data(ctx: Context) -> Reply | list[Reply]:
     data = await collect(ctx, ctx.sender)
+    held = [_label(ctx, n) for n, v in data.items() if _holds_something(v)]
+    if not held:
+        return Reply("donnees.export.nothing")  # nothing to send: no empty file either
     document = {
-        "matrix_id": ctx.sender,
-        "genere_le": ctx.now().isoformat(timespec="seconds"),
+        "identifiant_matrix": ctx.sender,
+        "genere_le": ctx.now(),
+        "fuseau_horaire": ctx.config.bot.timezone,
         "donnees": data,
     }
-    payload = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-    name = f"mes-donnees-{ctx.now():%Y-%m-%d}.json"
-    held = [_label(ctx, n) for n, v in data.items() if _holds_something(v)]
-    if held:
-        parts = [
-            ctx.rich("donnees.export.caption"),
-            bullets(Rich.text(h) for h in held),
-            ctx.rich("donnees.export.erase_hint"),
-        ]
-    else:  # the file is sent all the same: it is the proof, in the same form every time
-        parts = [ctx.rich("donnees.export.nothing")]
-    caption = Reply(rich=lines(parts))
+    payload = export_json(document, ctx.config.tz)
+    name = f"mes-donnees-{ctx.now().astimezone(ctx.config.tz):%Y-%m-%d}.json"
+    caption = Reply(
+        rich=lines(
+            [
+                ctx.rich("donnees.export.caption"),
+                bullets(Rich.text(h) for h in held),
+                ctx.rich("donnees.export.erase_hint"),
+            ]
+        )
+    )
     await ctx.send_file(ctx.sender, payload, name, "application/json", caption=caption)
     if ctx.is_direct:
         return []

@@ -746,7 +746,10 @@ class SignalsData:
         self.keep_content = config.section(SignalsConfig).keep_on_erase
 
     async def export(self, repos: Repos, user_id: str) -> dict[str, Any]:
-        return await repos.signals.export_member(user_id)
+        data = await repos.signals.export_member(user_id)
+        data["decisions_de_veille"] = await repos.feeds.decided_by(user_id)
+        data["digests_publies"] = await repos.digests.published_by(user_id)
+        return data
 
     async def erase(self, repos: Repos, user_id: str) -> int:
         erased = await repos.signals.erase_member(user_id, keep_content=self.keep_content)

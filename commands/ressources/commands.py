@@ -219,8 +219,11 @@ class ResourcesData:
 
     name = "ressources"
 
-    async def export(self, repos: Repos, user_id: str) -> list[dict[str, Any]]:
-        return await repos.resources.export_member(user_id)
+    async def export(self, repos: Repos, user_id: str) -> dict[str, Any]:
+        return {
+            "ressources_partagees": await repos.resources.export_member(user_id),
+            "mises_en_vedette": await repos.resources.featured_by(user_id),
+        }
 
     async def erase(self, repos: Repos, user_id: str) -> int:
         return await repos.resources.erase_member(user_id)

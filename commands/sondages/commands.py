@@ -341,6 +341,7 @@ class SurveyData:
     async def export(self, repos: Repos, user_id: str) -> dict[str, Any]:
         answers = await repos.of(SurveyRepository).answers_of(user_id)
         surveys, schedules = await repos.of(SurveyRepository).authored_by(user_id)
+        closed, stopped = await repos.of(SurveyRepository).closed_or_stopped_by(user_id)
         anonymous_open = [s.id for s in await _open_anonymous_answered(repos, user_id)]
         data: dict[str, Any] = {
             "reponses": [
@@ -355,12 +356,13 @@ class SurveyData:
             ],
             "sondages_anonymes_en_cours_auxquels_vous_avez_repondu": anonymous_open,
             "sondages_lances": [
-                {"sondage": s.id, "question": s.question, "le": s.created_at.isoformat(timespec="seconds")}
-                for s in surveys
+                {"sondage": s.id, "question": s.question, "le": s.created_at} for s in surveys
             ],
             "pouls_planifies": [
                 {"pouls": p.id, "cadence": p.cadence, "arrete": p.stopped_at is not None} for p in schedules
             ],
+            "sondages_clos": [{"sondage": s.id, "question": s.question, "le": s.closed_at} for s in closed],
+            "pouls_arretes": [{"pouls": p.id, "cadence": p.cadence, "le": p.stopped_at} for p in stopped],
             "rappels_desactives": not await repos.settings.reminders(user_id),
         }
         if any(v for v in data.values()):

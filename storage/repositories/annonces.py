@@ -72,9 +72,9 @@ class AnnouncementRepository(Repository):
             {
                 "annonce": a.id,
                 "texte": a.text,
-                "quand": a.at.isoformat() if a.at else a.recurrence,
+                "quand": a.at if a.at else a.recurrence,
                 "statut": a.status,
-                "creee_le": a.created_at.isoformat(),
+                "creee_le": a.created_at,
             }
             for a in rows
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -30,6 +31,13 @@ class DigestRepository(Repository):
     async def archives(self, limit: int = 10) -> list[Digest]:
         rows = await self.session.scalars(select(Digest).order_by(Digest.period_end.desc()).limit(limit))
         return list(rows)
+
+    async def published_by(self, user_id: str) -> list[dict[str, Any]]:
+        """The digests an animator published by hand (personal data export)."""
+        digests = await self.session.scalars(
+            select(Digest).where(Digest.published_by == user_id).order_by(Digest.id)
+        )
+        return [{"digest": d.id, "semaine": d.week, "le": d.created_at} for d in digests]
 
     async def forget_publisher(self, user_id: str) -> int:
         result = await self.session.execute(

@@ -338,9 +338,9 @@ class EventRepository(Repository):
                 {
                     "evenement": r.event_id,
                     "titre": title,
-                    "debut": starts_at.isoformat(),
+                    "debut": starts_at,
                     "statut": r.status,
-                    "le": r.created_at.isoformat(),
+                    "le": r.created_at,
                 }
                 for r, title, starts_at in rsvps
             ],

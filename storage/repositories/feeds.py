@@ -71,6 +71,22 @@ class FeedRepository(Repository):
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def decided_by(self, user_id: str) -> list[dict[str, Any]]:
+        """What an animator retained or ignored from the feeds (personal data export)."""
+        items = await self.session.scalars(
+            select(FeedItem).where(FeedItem.decided_by == user_id).order_by(FeedItem.id)
+        )
+        return [
+            {
+                "element": i.id,
+                "flux": i.feed_name,
+                "titre": i.title,
+                "decision": i.status,
+                "signal": i.signal_id,
+            }
+            for i in items
+        ]
+
     async def forget_decider(self, user_id: str) -> int:
         result = await self.session.execute(
             update(FeedItem).where(FeedItem.decided_by == user_id).values(decided_by=None)

@@ -397,7 +397,7 @@ def _starts_in_order(name: list[str], typed: list[str]) -> bool:
 
 def profile_dict(p: Profile) -> dict[str, Any]:
     return {
-        "matrix_id": p.user_id,
+        "identifiant_matrix": p.user_id,
         "nom_matrix": p.display_name,
         "nom": p.name,
         "email": p.email,
@@ -410,8 +410,8 @@ def profile_dict(p: Profile) -> dict[str, Any]:
         "visible": p.visible,
         "a_confirmer": p.pending,
         "origine": p.source,
-        "cree_le": p.created_at.isoformat() if p.created_at else None,
-        "modifie_le": p.updated_at.isoformat() if p.updated_at else None,
+        "cree_le": p.created_at,
+        "modifie_le": p.updated_at,
     }
 
 

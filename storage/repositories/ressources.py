@@ -164,10 +164,17 @@ class ResourceRepository(Repository):
                 "description": r.description,
                 "tags": r.tags,
                 "evenement": r.event_id,
-                "le": r.created_at.isoformat(),
+                "le": r.created_at,
             }
             for r in rows
         ]
+
+    async def featured_by(self, user_id: str) -> list[dict[str, Any]]:
+        """What an animator put forward in a week's digest (personal data export)."""
+        rows = await self.session.scalars(
+            select(Resource).where(Resource.featured_by == user_id).order_by(Resource.id)
+        )
+        return [{"ressource": r.id, "titre": r.title, "semaine": r.featured_week} for r in rows]
 
     async def erase_member(self, user_id: str) -> int:
         """What a member shared goes; what they attached to an event (a recording, a

@@ -344,13 +344,18 @@ class SignalRepository(Repository):
         supports = await self.session.scalars(
             select(SignalSupport).where(SignalSupport.user_id == user_id).order_by(SignalSupport.created_at)
         )
+        decided = await self.session.scalars(
+            select(Signal).where(Signal.status_by == user_id).order_by(Signal.id)
+        )
         return {
-            "signals": [_signal_dict(s) for s in signals],
-            "comments": [
-                {"signal": c.signal_id, "text": c.text, "created_at": c.created_at.isoformat()}
-                for c in comments
+            "signaux": [_signal_dict(s) for s in signals],
+            "commentaires": [{"signal": c.signal_id, "texte": c.text, "le": c.created_at} for c in comments],
+            "soutiens": [{"signal": s.signal_id, "le": s.created_at} for s in supports],
+            # As an animator: the signals they retained or set aside.
+            "decisions_sur_des_signaux": [
+                {"signal": s.id, "titre": s.title, "statut": s.status, "raison": s.status_reason}
+                for s in decided
             ],
-            "supports": [{"signal": s.signal_id, "created_at": s.created_at.isoformat()} for s in supports],
         }
 
     async def erase_member(self, user_id: str, *, keep_content: bool) -> int:
@@ -386,18 +391,22 @@ class SignalRepository(Repository):
 
 def _signal_dict(s: Signal) -> dict[str, Any]:
     return {
-        "id": s.id,
-        "title": s.title,
-        "url": s.url,
+        "signal": s.id,
+        "titre": s.title,
+        "lien": s.url,
         "observation": s.observation,
-        "why": s.why,
-        "category": s.category,
+        "pourquoi": s.why,
+        "categorie": s.category,
         "nature": s.nature,
         "horizon": s.horizon,
-        "territory": s.territory,
-        "source_kind": s.source_kind,
+        "territoire": s.territory,
+        "type_de_source": s.source_kind,
         "tags": s.tags,
-        "observed_on": s.observed_on.isoformat() if s.observed_on else None,
-        "status": s.status,
-        "created_at": s.created_at.isoformat(),
+        "observe_le": s.observed_on,
+        "statut": s.status,
+        "origine": s.origin,  # « member », or « veille:<flux> » when retained from the feeds
+        "salon": s.room_id,
+        "nom_affiche": s.author_name,
+        "cree_le": s.created_at,
+        "modifie_le": s.updated_at,
     }

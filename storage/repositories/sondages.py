@@ -231,6 +231,16 @@ class SurveyRepository(Repository):
         )
         return surveys.all(), schedules.all()
 
+    async def closed_or_stopped_by(self, user_id: str) -> tuple[Sequence[Survey], Sequence[PulseSchedule]]:
+        """Surveys an animator closed and pulses they stopped (personal data export)."""
+        surveys = await self.session.scalars(
+            select(Survey).where(Survey.closed_by == user_id).order_by(Survey.id)
+        )
+        schedules = await self.session.scalars(
+            select(PulseSchedule).where(PulseSchedule.stopped_by == user_id).order_by(PulseSchedule.id)
+        )
+        return surveys.all(), schedules.all()
+
     async def erase_user(self, user_id: str) -> int:
         """Delete the person's answers (not anonymous ones: they hold no ID) and remove
         their name from what they created or closed; returns how many records changed."""

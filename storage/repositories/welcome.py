@@ -134,7 +134,7 @@ class WelcomeRepository(Repository):
                 "groupe": w.group_key,
                 "salon": w.room_id,
                 "nom_affiche": w.display_name,
-                "arrivee": w.joined_at.isoformat(),
+                "arrivee": w.joined_at,
                 "accueil_publie": w.posted,
             }
             for w in await self.for_user(user_id)

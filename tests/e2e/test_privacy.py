@@ -7,6 +7,7 @@ import json
 
 from tests.conftest import BotStarter
 from tests.support.matrix import Seen, TestUser, room_with_bot
+from tests.support.traces import scan
 
 
 def nb(text: str) -> str:
@@ -37,8 +38,8 @@ async def test_export_then_forget(start_bot: BotStarter, user) -> None:
     said = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
     assert "message privé" in nb(said.body)
     data = await exported(alice, bot.user_id, mark)
-    assert data["matrix_id"] == alice.user_id
-    titles = [s["title"] for s in data["donnees"]["signaux"]["signals"]]
+    assert data["identifiant_matrix"] == alice.user_id
+    titles = [s["titre"] for s in data["donnees"]["signaux"]["signaux"]]
     assert titles == ["Canicule précoce"]
     caption = await alice.wait_message(sender=bot.user_id, since=mark, contains="tout ce que je garde")
     assert caption.room_id != room  # the caption and the file are in the direct chat
@@ -55,14 +56,66 @@ async def test_export_then_forget(start_bot: BotStarter, user) -> None:
     await alice.send(room, "!oublier-moi confirmer")
     done = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
     assert nb(done.body).startswith("C'est fait. J'ai effacé :")
-    assert "vos soutiens (1 enregistrement)" in nb(done.body)
+    assert "digests publiés) (1 enregistrement)" in nb(done.body)
 
-    # What is left: no signal, nothing from the signals feature.
+    # What is left: nothing (the command being answered does not count), so no file.
     mark = alice.mark()
     await alice.send(room, "!mes-donnees")
-    data = await exported(alice, bot.user_id, mark)
-    assert data["donnees"]["signaux"] == {"signals": [], "comments": [], "supports": []}
+    said = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
+    assert nb(said.body) == "Je ne garde rien sur vous."
+    await bot.idle()
+    assert not [
+        s for s in alice.messages(sender=bot.user_id, since=mark) if s.content.get("msgtype") == "m.file"
+    ]
     mark = alice.mark()
     await alice.send(room, "!signaux canicule")
     answer = await alice.wait_message(sender=bot.user_id, room_id=room, since=mark)
     assert "Canicule précoce" not in answer.body
+
+
+async def test_forgotten_from_a_direct_chat_after_leaving_the_rooms(start_bot: BotStarter, user) -> None:
+    """Someone who left the network's rooms asks from a direct chat: afterwards, nothing
+    in any table of the bot's database says their name, ID or profile's words."""
+    bot = await start_bot()
+    zoe: TestUser = await user("zq", displayname="Zéphyrine Quillardeau", auto_join_from=bot.user_id)
+    room = await room_with_bot(zoe, bot.user_id)
+    for command in [
+        "!profil nom Zéphyrine Quillardeau",
+        "!profil presentation Militante syndicaliste, diabétique",
+        "!profil competences zythologie",
+        "!profil visible",
+        "!signal Les caves se vident | https://exemple.fr/caves | Moins de vin stocké #zythologie",
+    ]:
+        mark = zoe.mark()
+        await zoe.send(room, command)
+        await zoe.wait_message(sender=bot.user_id, room_id=room, since=mark)
+    traces = [
+        zoe.user_id,
+        zoe.user_id[1:].split(":")[0],
+        "Zéphyrine",
+        "Quillardeau",
+        "syndicaliste",
+        "diabétique",
+        "zythologie",
+    ]
+    assert len((await scan(bot.app.db, traces)).found) > 10
+
+    await zoe.leave(room)
+    dm = await zoe.create_room(None, invite=[bot.user_id], is_direct=True)
+    await zoe.wait_for(
+        lambda s: (
+            s.room_id == dm
+            and s.type == "m.room.member"
+            and s.event.get("state_key") == bot.user_id
+            and s.content.get("membership") == "join"
+        )
+    )
+    mark = zoe.mark()
+    await zoe.send(dm, "!oublier-moi confirmer")
+    done = await zoe.wait_message(sender=bot.user_id, room_id=dm, since=mark)
+    assert nb(done.body).startswith("C'est fait. J'ai effacé :"), done.body
+    await bot.idle()
+
+    result = await scan(bot.app.db, traces)
+    assert result.found == [], "\n".join(result.found)
+    assert result.tables >= 25

@@ -423,12 +423,19 @@ async def test_erase_member(db: Database, keep: bool) -> None:
     source.keep_content = keep
     async with db.unit() as repos:
         exported = await source.export(repos, ALICE)
-        assert [s["title"] for s in exported["signals"]] == ["Les assureurs quittent le littoral"]
-        assert exported["comments"][0]["text"] == "Merci" and exported["supports"][0]["signal"] == 2
+        assert [s["titre"] for s in exported["signaux"]] == ["Les assureurs quittent le littoral"]
+        assert exported["commentaires"][0]["texte"] == "Merci" and exported["soutiens"][0]["signal"] == 2
         assert await source.erase(repos, ALICE) >= 3
         await repos.commit()
     async with db.unit() as repos:
-        assert await source.export(repos, ALICE) == {"signals": [], "comments": [], "supports": []}
+        assert await source.export(repos, ALICE) == {
+            "signaux": [],
+            "commentaires": [],
+            "soutiens": [],
+            "decisions_sur_des_signaux": [],
+            "decisions_de_veille": [],
+            "digests_publies": [],
+        }
         other = await repos.signals.get(2)
         assert other is not None and other.support_count == 0
         kept = await repos.signals.get(1)
