@@ -394,6 +394,9 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file the bot makes — its database and the files beside it, its lock, backups,
+    # exports, key stores — is its user's alone: 0600, folders 0700.
+    os.umask(0o077)
     args = build_parser(operator_language(argv)).parse_args(argv)
     try:
         return int(args.func(args))

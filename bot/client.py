@@ -2,6 +2,8 @@
 
 - Logs in once and keeps the access token and device id in the database; later starts
   restore them, so restarts create no new device and never meet the login rate limit.
+  With `matrix.access_token` (from `OASIS_MATRIX_ACCESS_TOKEN`) the token is read at each
+  start and kept in no file at all.
 - Calls are bounded: nio's own unbounded retries are switched off (`max_limit_exceeded=0`,
   `max_timeouts=0`) and the sync loop and the sender retry with their own backoff, so a
   shutdown is never stuck behind a retry.
@@ -150,7 +152,10 @@ class MatrixClient:
                 resp.device_id,
             )
         async with db.unit() as repos:
-            await repos.state.set(TOKEN_KEY, self.nio.access_token)
+            if m.access_token:  # given at each start: written nowhere, an earlier one forgotten
+                await repos.state.delete(TOKEN_KEY)
+            else:
+                await repos.state.set(TOKEN_KEY, self.nio.access_token)
             await repos.state.set(DEVICE_KEY, self.nio.device_id)
             await repos.state.set(USER_KEY, self.user_id)
             await repos.commit()

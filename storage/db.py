@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import logging
 import sqlite3
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
@@ -95,12 +96,14 @@ DatabaseError = DBAPIError
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # A database error's message (logged, maybe shown in a traceback) never carries
+        # the values of the statement: they are what members typed, profiles, tokens.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             database = make_url(self.url).database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if database and database != ":memory:" and not database.startswith("file:"):
+                private_sqlite_file(Path(database))
             # Waits for a concurrent writer instead of failing with « database is locked ».
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
         else:
@@ -146,6 +149,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The database file readable and writable by the bot's user only (0600), in a folder
+    created 0700 when it does not exist; SQLite gives its `-wal` and `-shm` files the
+    database's own mode. Files an older version left open to others are closed to them."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    elif path.parent.stat().st_mode & 0o077:
+        log.warning("database folder %s is open to other users (its files are not): chmod 700", path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def _upgrade(connection: Connection) -> None:
@@ -202,6 +219,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What is deleted (an erased member) is overwritten in the file, not left in free
+    # space (Debian's SQLite does so by default; others do not).
+    cursor.execute("PRAGMA secure_delete=ON")
     # Read the file through memory mapping (up to 256 MB): the OS's page cache is read in
     # place instead of copied page by page into SQLite's own 2 MB cache. The mapped pages
     # are the file's, shared and reclaimable, not the process's memory. Directory search

@@ -4,6 +4,7 @@ bot keeps in a direct chat; `!oublier-moi` asks first, then erases it all."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.conftest import BotStarter
 from tests.support.matrix import Seen, TestUser, room_with_bot
@@ -119,3 +120,35 @@ async def test_forgotten_from_a_direct_chat_after_leaving_the_rooms(start_bot: B
     result = await scan(bot.app.db, traces)
     assert result.found == [], "\n".join(result.found)
     assert result.tables >= 25
+
+
+async def test_an_access_token_from_the_environment_is_kept_in_no_file(
+    start_bot: BotStarter, user, tmp_path
+) -> None:
+    """`OASIS_MATRIX_ACCESS_TOKEN` (here `matrix.access_token`): the bot works with it and
+    no file holds it; one stored by an earlier password login is forgotten."""
+    bot = await start_bot()  # a password login: the token is stored in the database
+    account, db_url = bot.account, bot.db_url  # type: ignore[attr-defined]
+    async with bot.app.db.unit() as repos:
+        stored = await repos.state.get("matrix.access_token")
+    assert stored
+    await bot.stop()
+
+    # The operator moves the token to the environment (the same session as before).
+    bot = await start_bot(account=account, db_url=db_url, matrix={"access_token": stored, "password": None})
+    alice: TestUser = await user("alice", auto_join_from=bot.user_id)
+    room = await room_with_bot(alice, bot.user_id)
+    mark = alice.mark()
+    await alice.send(room, "!ping")
+    await alice.wait_message(sender=bot.user_id, room_id=room, since=mark, contains="pong")
+    async with bot.app.db.unit() as repos:
+        assert await repos.state.get("matrix.access_token") is None
+    await bot.stop()
+    folder = tmp_path.parent / tmp_path.name
+    database = db_url.split("///", 1)[1]
+    files = [p for p in folder.rglob("*") if p.is_file()] + [
+        p for p in Path(database).parent.glob(Path(database).name + "*")
+    ]
+    assert files
+    for file in files:
+        assert stored.encode() not in file.read_bytes(), file

@@ -8,9 +8,12 @@ words' one-edit variants."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from commands.signals import SIGNALS_DATA
 from storage.db import Database
@@ -42,6 +45,12 @@ async def test_nothing_of_them_remains_in_any_table(db: Database, keep_signals: 
     assert after.found == [], "\n".join(after.found)
     assert after.tables >= 25 and after.columns >= 200, (after.tables, after.columns)
     print(f"scanned {after.tables} tables, {after.columns} columns, {after.rows} rows, {after.cells} cells")
+
+    if db.is_sqlite:  # nor in the file's free space once the log is folded in
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = await asyncio.to_thread(Path(make_url(db.url).database or "").read_bytes)
+        assert all(w.encode() not in raw for w in (ZOE, "Quillardeau", "syndicaliste", "zythologie"))
 
     # What was shared for the network stays, without her: Bob's signal, the feed's.
     answer = bodies(await say(d, BOB, "!signaux"))
