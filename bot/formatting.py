@@ -114,6 +114,31 @@ def link(url: str, label: object | None = None) -> Rich:
     return Rich(plain, f'<a href="{html.escape(url, quote=True)}">{text.html}</a>')
 
 
+def domain_of(url: str) -> str:
+    """The site a link leads to, as a reader should judge it: the host name in ASCII (an
+    internationalised name in its « xn-- » form, so a look-alike letter shows), without
+    « www. »; empty when there is none."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = host.encode("ascii", "backslashreplace").decode("ascii")
+    return host.removeprefix("www.")
+
+
+def site_of(url: str) -> Rich:
+    """« (exemple.fr) », to put after a link under a title someone wrote, so the title
+    cannot pass one site off as another. Rich text only: the plain text of a link shows
+    the whole address already."""
+    domain = domain_of(url) if is_safe_url(url) else ""
+    return Rich("", f" ({html.escape(domain)})" if domain else "")
+
+
+def titled_link(url: str, title: object) -> Rich:
+    """A link under a title someone wrote, with the site it leads to: « Titre (exemple.fr) »."""
+    return link(url, title) + site_of(url)
+
+
 def user_link(user_id: str, name: str | None = None) -> Rich:
     """A person as a matrix.to link: the body shows the same name, so clients render it as
     a pill without pinging; only `m.mentions` pings."""

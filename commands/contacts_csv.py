@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.csvfile import typed_cell
 from bot.errors import UserError
 from bot.text import fold
 from commands.profile_fields import DirectoryConfig, field_named
@@ -300,7 +301,7 @@ def _check_columns(columns: dict[str, int], headers: Sequence[str]) -> None:
 
 def _cell(row: Sequence[str], columns: dict[str, int], column: str) -> str:
     i = columns.get(column)
-    return row[i].strip() if i is not None and i < len(row) else ""
+    return typed_cell(row[i].strip()) if i is not None and i < len(row) else ""
 
 
 def _label(row: Sequence[str], columns: dict[str, int]) -> str:

@@ -24,7 +24,7 @@ from bot.config import Section, config_section, room_ids
 from bot.context import Context, Reply
 from bot.dates import WEEKDAYS, iso_week
 from bot.errors import UserError
-from bot.formatting import Rich, bold, code, italic, link, user_link
+from bot.formatting import Rich, bold, code, italic, link, site_of, user_link
 from bot.hints import operator_hint
 from bot.i18n import Translator
 from bot.registry import command
@@ -295,8 +295,8 @@ def one_line(text: str, limit: int = WHY_LINE) -> str:
 
 def render_item(tr: Translator, item: DigestItem) -> Rich:
     s = item.signal
-    title = link(s.url, s.title) if s.url else Rich.text(s.title)
-    head = bold(title) + (f" — 👍 {item.support}" if item.support else "")
+    head = bold(link(s.url, s.title)) + site_of(s.url) if s.url else bold(Rich.text(s.title))
+    head = head + (f" — 👍 {item.support}" if item.support else "")
     rows: list[Rich] = [head]
     reason = one_line(s.why or s.observation or "")
     if reason:

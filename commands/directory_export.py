@@ -8,11 +8,11 @@ for the operator to keep up."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import quote
+
+from bot import csvfile
 
 # In the order written; each is a header `commands.contacts_csv` recognises.
 CSV_HEADERS = (
@@ -58,12 +58,11 @@ class ProfileLike(Protocol):
 
 def to_csv(profiles: Iterable[ProfileLike]) -> str:
     """`;`-separated, every field quoted when needed (newlines in a bio stay inside one
-    cell). Write it with a BOM (`utf-8-sig`) so spreadsheets read the accents right."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
+    cell), no cell a spreadsheet would run (`bot.csvfile`). Write it with a BOM
+    (`utf-8-sig`) so spreadsheets read the accents right."""
+    rows: list[Sequence[object]] = [CSV_HEADERS]
     for p in profiles:
-        writer.writerow(
+        rows.append(
             [
                 p.shown_name,
                 p.email or "",
@@ -76,7 +75,7 @@ def to_csv(profiles: Iterable[ProfileLike]) -> str:
                 p.user_id,
             ]
         )
-    return out.getvalue()
+    return csvfile.to_csv(rows)
 
 
 # --- vCard ----------------------------------------------------------------------------

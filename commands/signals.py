@@ -17,7 +17,7 @@ from bot.context import Context, Reply
 from bot.conversations import Question, form, start_form
 from bot.dates import parse_date
 from bot.errors import BadArgument, UserError
-from bot.formatting import Rich, bold, bullets, code, italic, join, lines, link, user_link
+from bot.formatting import Rich, bold, bullets, code, italic, join, lines, titled_link, user_link
 from bot.registry import Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
 from bot.text import searched_words
@@ -128,7 +128,7 @@ def classification(ctx: Context, signal: Signal) -> Rich:
 
 def short_title(signal: Signal) -> Rich:
     """« #42 Titre » with the title linked when there is a link."""
-    title = link(signal.url, signal.title) if signal.url else Rich.text(signal.title)
+    title = titled_link(signal.url, signal.title) if signal.url else Rich.text(signal.title)
     return bold(f"#{signal.id}") + " " + title
 
 

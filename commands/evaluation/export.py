@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from bot.cli import cli_command
 from bot.config import Config
 from bot.context import Context, Services
+from bot.csvfile import to_csv
 from bot.dates import parse_date
 from bot.i18n import Translator, default_catalog
 from bot.indicators import Indicator, Measure, Period
@@ -144,12 +144,10 @@ async def export(ctx: Context, indicators: list[Indicator], since: date) -> str:
     now = ctx.now()
     periods = months(since, now)
     start = periods[0].start if periods else now
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(ctx.tr.list(HEADERS_KEY))
-    writer.writerows(await indicator_rows(ctx, indicators, periods))
-    writer.writerows(await survey_rows(ctx, start, now))
-    return out.getvalue()
+    rows: list[Sequence[object]] = [ctx.tr.list(HEADERS_KEY)]
+    rows += await indicator_rows(ctx, indicators, periods)
+    rows += await survey_rows(ctx, start, now)
+    return to_csv(rows)  # a survey's question or answers may start like a formula
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -81,6 +81,24 @@ async def test_indicators_by_month_and_survey_totals(db: Database) -> None:
     assert "@a:x" not in text and "@anim:x" not in text
 
 
+async def test_answers_that_look_like_formulas_are_written_as_text(db: Database) -> None:
+    survey = closed_survey(1, NOW - timedelta(days=2), anonymous=False, counts=[3, 1])
+    survey.answers = ['=HYPERLINK("https://evil.example";"Oui")', "-Non"]
+    async with db.unit() as repos:
+        repos.session.add(survey)
+        await repos.commit()
+    services = make_services(test_config(), clock=lambda: NOW)
+    async with db.unit() as repos:
+        ctx = await make_context(repos, services=services)
+        text = await export(ctx, REGISTRY.indicators, date(2026, 3, 1))
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    answers = [r[4] for r in rows if r[0] == "sondage"]
+    assert answers[:2] == ['\'=HYPERLINK("https://evil.example";"Oui")', "'-Non"]
+    assert all(
+        not cell.startswith(("=", "+", "-", "@")) or cell.lstrip("-").isdigit() for r in rows for cell in r
+    )
+
+
 def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

@@ -102,7 +102,9 @@ async def test_french_digest_html_and_plain() -> None:
     assert "partagé par un membre du réseau" in plain  # erased author
     assert "… et 4 autres\u202f: !signaux semaine" not in plain  # typography: colon gets NBSP
     assert "… et 4 autres\u00a0: !signaux semaine" in plain
-    assert '<a href="https://exemple.fr/1">Signal 1</a>' in html
+    assert (
+        '<a href="https://exemple.fr/1">Signal 1</a></b> (exemple.fr)' in html
+    )  # the site, beside the title
     assert '<a href="https://matrix.to/#/@camille:example.org">Camille</a>' in html
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "<ul>" in html and "<li>" in html
@@ -158,3 +160,15 @@ def test_french_and_english_catalogs_match(feature: str) -> None:
     assert set(fr) == set(en)
     for key in fr:
         assert _placeholders(fr[key]) == _placeholders(en[key]), key
+
+
+def test_a_signal_shown_to_others_says_the_site_its_link_leads_to() -> None:
+    """In `!signaux` and `!signal 12` (and the digest above): a member's title cannot pass
+    one site off as another."""
+    from commands.signals import short_title
+
+    line = short_title(
+        sig(12, "social", 0, title="Rapport du GIEC", url="https://www.giec-officiel.example/r")
+    )
+    assert line.html.endswith("Rapport du GIEC</a> (giec-officiel.example)")
+    assert "https://www.giec-officiel.example/r" in line.plain

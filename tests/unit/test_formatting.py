@@ -12,12 +12,15 @@ from bot.formatting import (
     bold,
     bullets,
     code,
+    domain_of,
     heading,
     is_safe_url,
     italic,
     join,
     lines,
     link,
+    site_of,
+    titled_link,
     user_link,
 )
 from bot.messages import NOTICE, TEXT, OutgoingMessage, file_content, reaction_content
@@ -242,3 +245,15 @@ def test_web_link() -> None:
     assert web_link("<https://exemple.fr/a?b=1>") == "https://exemple.fr/a?b=1"
     assert web_link("pas un lien") is None and web_link("ftp://exemple.fr") is None
     assert web_link("https://localhost") is None and web_link("https://x.fr/" + "a" * 3000) is None
+
+
+def test_a_titled_link_shows_the_site_it_leads_to() -> None:
+    rich = titled_link("https://www.exemple.fr/rapport?x=1", "Rapport officiel du GIEC")
+    assert (
+        rich.html == '<a href="https://www.exemple.fr/rapport?x=1">Rapport officiel du GIEC</a> (exemple.fr)'
+    )
+    assert rich.plain == "Rapport officiel du GIEC (https://www.exemple.fr/rapport?x=1)"
+    # A look-alike letter (Cyrillic « а ») shows in the name's ASCII form.
+    assert domain_of("https://ipcc.ch\u0430.org/x") == "ipcc.xn--ch-8kc.org"
+    assert domain_of("https://gouv.fr.evil.example/x") == "gouv.fr.evil.example"
+    assert site_of("javascript:alert(1)").html == "" and site_of("mailto:a@b.fr").html == ""
