@@ -86,6 +86,7 @@ async def test_everything_kept_in_one_language_and_one_zone(db: Database) -> Non
     assert {s["origine"] for s in got["signaux"]["signaux"]} == {"member", "veille:Flux"}
     # What she answered and signed up for.
     assert [r["reponse"] for r in got["sondages"]["reponses"]] == [["Climat"]]
+    assert got["sondages"]["sondages_anonymes_en_cours_auxquels_vous_avez_repondu"] == [3]
     assert [i["titre"] for i in got["evenements"]["inscriptions"]] == ["Nappes"]
     # The message waiting is there, the command being answered is not.
     waiting = got["runtime"]["messages_pas_encore_traites"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.dispatch import Dispatcher
 from bot.roles import Role
@@ -101,8 +101,22 @@ def bodies(messages: list[dict[str, Any]]) -> str:
     return "\n".join(str(m.get("body", "")) for m in messages)
 
 
+async def restart_numbering(db: Database) -> None:
+    """Signals, surveys, events… numbered from 1 again (PostgreSQL's sequences outlive the
+    rows the fixture deletes), so « !vote 2 » means the same on both engines."""
+    if db.is_sqlite:
+        return
+    async with db.engine.begin() as conn:
+        names = (
+            await conn.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+        ).scalars()
+        for name in list(names):
+            await conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART WITH 1'))
+
+
 async def live_everything(d: Dispatcher) -> None:
     """Zoé does all the bot can remember about someone; Bob gives her things to act on."""
+    await restart_numbering(d.db)
     for field, value in [
         ("nom", NAME),
         ("structure", "Brasserie Xylophagie"),
@@ -142,6 +156,10 @@ async def live_everything(d: Dispatcher) -> None:
     await say(d, ZOE, '!sondage "Où se retrouver ?" Albi Sète')
     await say(d, BOB, '!sondage "Quel thème ?" Climat Énergie')
     await say(d, ZOE, "!vote 2 Climat")
+    # An anonymous one: asked in each member's direct chat, answered under a hash.
+    asked = bodies(await say(d, BOB, '!sondage "Le réseau vous aide-t-il ?" Oui Non --anonyme'))
+    assert "anonyme" in asked, asked
+    await say(d, ZOE, "!vote 3 Oui", room=DM)
     await say(d, ZOE, "!sondage clore 1")
     await say(d, ZOE, "!pouls planifier chaque lundi 9h")
     await say(d, ZOE, "!pouls arreter 1")
