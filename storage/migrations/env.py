@@ -44,7 +44,7 @@ def _run(connection: Connection) -> None:
 async def _run_from_url(url: str) -> None:
     from storage.db import normalize_url
 
-    engine = create_async_engine(normalize_url(url))
+    engine = create_async_engine(normalize_url(url), hide_parameters=True)
     async with engine.begin() as conn:
         await conn.run_sync(_run)
     await engine.dispose()
