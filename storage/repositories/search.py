@@ -171,10 +171,10 @@ class SearchRepository(Repository):
     async def _count(self, kind: str, counts: Mapping[str, int], sign: int) -> None:
         if not counts:
             return
-        if sign > 0 and self.session.get_bind().dialect.insert_returning:
+        if sign > 0 and self.dialect == "postgresql":
             await self._add_counts(kind, counts)
             return
-        if sign > 0:  # SQLite < 3.35: one writer at a time, so read, then write
+        if sign > 0:  # SQLite: one writer at a time, so read, then write
             known: set[str] = set()
             for chunk in _chunks(list(counts), 500):
                 known.update(
@@ -204,21 +204,24 @@ class SearchRepository(Repository):
             await self._prune(kind, sorted(counts))
 
     async def _add_counts(self, kind: str, counts: Mapping[str, int]) -> None:
-        """Count new documents for these words in one statement per chunk: the row is
-        created or its count raised, whatever another unit did meanwhile (a word whose
-        last document another unit just removed, and pruned, comes back). A word counted
+        """PostgreSQL, where units write concurrently: count new documents for these words
+        in one statement, the words sent as arrays (prepared once by the driver). The row
+        is created or its count raised whatever another unit did meanwhile (a word whose
+        last document another unit just removed, and pruned, comes back); a word counted
         from nothing gets its variants."""
-        table = cast(Table, SearchVocab.__table__)
-        for chunk in _chunks(sorted(counts), 500):
-            stmt = self._insert(table).values(
-                [{"kind": kind, "term": t, "doc_count": counts[t]} for t in chunk]
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["kind", "term"],
-                set_={"doc_count": table.c.doc_count + stmt.excluded.doc_count},
-            ).returning(table.c.term, table.c.doc_count)
-            fresh = [t for t, n in (await self.session.execute(stmt)).all() if n == counts[t]]
-            await self._add_variants(kind, fresh)
+        terms = sorted(counts)
+        connection = await self.session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        rows = await driver.fetch(
+            "INSERT INTO search_vocab (kind, term, doc_count)"
+            " SELECT $1, u.t, u.d FROM unnest($2::text[], $3::int[]) AS u(t, d)"
+            " ON CONFLICT (kind, term) DO UPDATE SET doc_count = search_vocab.doc_count + EXCLUDED.doc_count"
+            " RETURNING term, doc_count",
+            kind,
+            terms,
+            [counts[t] for t in terms],
+        )
+        await self._add_variants(kind, [r["term"] for r in rows if r["doc_count"] == counts[r["term"]]])
 
     async def _add_variants(self, kind: str, terms: Iterable[str]) -> None:
         variants = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import bindparam, select
 
@@ -224,3 +226,34 @@ async def test_restrict_and_paging(db: Database) -> None:
     assert result.total == 1 and result.complete
     assert [h.doc_id for h in result.hits] == [1]
     assert result.hits[0].matched == ("evaluation",)
+
+
+async def test_a_word_pruned_while_another_unit_indexes_it_is_not_lost(db: Database) -> None:
+    """PostgreSQL's units write at once: one removes the last document holding a word
+    (and prunes it) while another indexes a new one with it. The word stays, counted once,
+    and is found with a typo."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time")
+    async with db.unit() as repos:
+        await repos.search.index("profile", 1, [("zythologie", 1)])
+        await repos.commit()
+    async with db.unit() as removing:
+        await removing.search.remove("profile", 1)  # pruned, not committed yet
+
+        async def index_other() -> None:
+            async with db.unit() as repos:
+                await repos.search.index("profile", 2, [("zythologie", 1)])
+                await repos.commit()
+
+        other = asyncio.create_task(index_other())
+        await asyncio.sleep(0.5)  # the other unit now waits on the pruned row
+        await removing.commit()
+    await other
+    assert await _ids(db, "zytologie") == [2]
+    async with db.unit() as repos:
+        count = await repos.session.scalar(
+            select(SearchVocab.doc_count).where(
+                SearchVocab.kind == "profile", SearchVocab.term == "zythologie"
+            )
+        )
+    assert count == 1
