@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ast
 import logging
-import sqlite3
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
