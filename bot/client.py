@@ -243,15 +243,21 @@ class MatrixClient:
         return events
 
     # --- rooms --------------------------------------------------------------------
-    async def join(self, room_id: str) -> bool:
-        try:
-            resp = await self.nio.join(room_id)
-        except NETWORK_ERRORS as exc:
-            raise TransientError(f"join {room_id}: {type(exc).__name__}: {exc}") from exc
-        if isinstance(resp, JoinError):
-            log.warning("could not join %s: %s", room_id, resp)
-            return False
-        return True
+    async def join(self, room_id: str, *, tries: int = 5) -> bool:
+        """Join; a join rate-limited by the homeserver is tried again after the wait it
+        asks for (an invitation is not dropped because the bot was busy sending)."""
+        for _ in range(tries):
+            try:
+                resp = await self.nio.join(room_id)
+            except NETWORK_ERRORS as exc:
+                raise TransientError(f"join {room_id}: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(resp, JoinError):
+                return True
+            if getattr(resp, "status_code", None) != "M_LIMIT_EXCEEDED":
+                break
+            await asyncio.sleep(min((getattr(resp, "retry_after_ms", None) or 1000) / 1000, 10))
+        log.warning("could not join %s: %s", room_id, resp)
+        return False
 
     async def get_state(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any] | None:
         """Content of a state event; for `m.room.create` the whole event (its sender is
