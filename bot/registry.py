@@ -26,6 +26,7 @@ from bot.text import closest, fold
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.digest_sections import DigestSection
     from bot.i18n import Translator
     from bot.indicators import Indicator
     from storage.unit import Repos
@@ -183,6 +184,8 @@ class Registry:
     personal_data: list[PersonalDataSource] = field(default_factory=list)
     # What the features measure, for the evaluation (`bot.indicators`).
     indicators: list[Indicator] = field(default_factory=list)
+    # What the features add to the weekly digest (`bot.digest_sections`).
+    digest_sections: list[DigestSection] = field(default_factory=list)
 
     def add(self, cmd: Command) -> None:
         # Check every name before registering any, so a refused declaration leaves

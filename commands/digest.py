@@ -10,6 +10,7 @@ messages (outbox rows with a `dedup_key`) commit together."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -23,8 +24,9 @@ from bot.arguments import Rest
 from bot.config import Section, config_section, room_ids
 from bot.context import Context, Reply
 from bot.dates import WEEKDAYS, iso_week
+from bot.digest_sections import sections_of
 from bot.errors import UserError
-from bot.formatting import Rich, bold, code, italic, link, site_of, user_link
+from bot.formatting import Rich, bold, code, italic, lines, link, site_of, user_link
 from bot.hints import operator_hint
 from bot.i18n import Translator
 from bot.registry import command
@@ -186,9 +188,10 @@ async def publish(ctx: Context, week: str, *, rooms: list[str], by: str | None =
         digest = await archive(ctx, week, await plan(ctx, ctx.now()), by)
     digest_plan = await plan_of(ctx, digest)
     posted: list[str] = []
-    if digest_plan.items or cfg.empty_week == "appel":
+    sections = await sections_of(ctx, week)  # what other features add (featured resources…)
+    if digest_plan.items or sections or cfg.empty_week == "appel":
         tr = ctx.services.translator()  # rooms read the network's language
-        rich = render(tr, ctx, digest_plan, week=week)
+        rich = render(tr, ctx, digest_plan, week=week, sections=sections)
         for room in rooms:
             if await ctx.send(
                 Reply(rich=rich), room_id=room, dedup_key=f"digest:{week}:{room}", tag=f"digest:{digest.id}"
@@ -334,7 +337,13 @@ def grouped(items: list[DigestItem], group_by: str, order: list[str]) -> list[tu
 
 
 def render(
-    tr: Translator, ctx: Context, digest_plan: DigestPlan, *, week: str, preview: bool = False
+    tr: Translator,
+    ctx: Context,
+    digest_plan: DigestPlan,
+    *,
+    week: str,
+    preview: bool = False,
+    sections: Sequence[Rich] = (),
 ) -> Rich:
     cfg = digest_settings(ctx)
     theme = ctx.config.section(SignalsConfig).theme
@@ -342,7 +351,8 @@ def render(
     end = digest_plan.period_end.astimezone(tr.tz).date()
     number = int(week.rsplit("W", 1)[-1])
     if not digest_plan.items:
-        return _t(tr, "digest.empty", week=number, theme=theme) + Rich("\n", "<br>") + _t(tr, "digest.call")
+        empty = _t(tr, "digest.empty", week=number, theme=theme) + Rich("\n", "<br>") + _t(tr, "digest.call")
+        return lines([empty, *sections]) if sections else empty
     title = _t(tr, "digest.title", week=number, theme=theme)
     sub = _t(tr, "digest.period", start=start, end=end, n=digest_plan.total)
     plain = [title.plain, sub.plain]
@@ -366,6 +376,9 @@ def render(
         more = _t(tr, "digest.others", n=digest_plan.others)
         plain.append("\n" + more.plain)
         html.append(f"<p>{more.html}</p>")
+    for section in sections:
+        plain.append("\n" + section.plain)
+        html.append(f"<p>{section.html}</p>")
     foot = _t(tr, "digest.footer")
     plain.append("\n" + foot.plain)
     html.append(f"<p><i>{foot.html}</i></p>")
@@ -396,7 +409,8 @@ async def preview(ctx: Context) -> Reply:
         key = "digest.preview_empty_call" if cfg.empty_week == "appel" else "digest.preview_empty_nothing"
         return Reply(rich=head + Rich("\n", "<br>") + ctx.rich(key))
     # « As it would be published now »: this week's number, with the period up to now.
-    body = render(ctx.tr, ctx, upcoming, week=iso_week(now.date()))
+    week = iso_week(now.date())
+    body = render(ctx.tr, ctx, upcoming, week=week, sections=await sections_of(ctx, week))
     return Reply(rich=head + Rich("\n\n", "<br>") + body)
 
 
@@ -425,7 +439,9 @@ async def archives(ctx: Context, semaine: Rest = "") -> Reply:
         digest = await ctx.repos.digests.for_week(week)
         if digest is None:
             raise UserError("digest.errors.unknown_week", week=semaine.strip())
-        return Reply(rich=render(ctx.tr, ctx, await plan_of(ctx, digest), week=digest.week))
+        digest_plan = await plan_of(ctx, digest)
+        sections = await sections_of(ctx, digest.week)
+        return Reply(rich=render(ctx.tr, ctx, digest_plan, week=digest.week, sections=sections))
     rows = await ctx.repos.digests.archives(limit=12)
     if not rows:
         return Reply("digest.archives_none")

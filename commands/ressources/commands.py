@@ -5,12 +5,13 @@ shared index (accents, one typo, word beginnings)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.arguments import Rest
 from bot.context import Context, Reply
 from bot.dates import iso_week
+from bot.digest_sections import digest_section
 from bot.errors import UserError
 from bot.formatting import Rich, bold, bullets, code, italic, join, lines, link, user_link
 from bot.i18n import Translator
@@ -163,11 +164,15 @@ async def remove(ctx: Context, id: int) -> Reply:
     help="ressources.vedette.help",
 )
 async def feature(ctx: Context, id: int) -> Reply:
-    """Featured in the next weekly digest (the week of the next Monday's digest)."""
+    """Featured in the next weekly digest: this week's, or next week's once this week's
+    digest is out (a digest is published once per ISO week)."""
     r = await get_resource(ctx, id)
     if r.kind == "digest":
         raise UserError("ressources.errors.digest_stays")
-    week = iso_week(ctx.now().date())
+    now = ctx.now()
+    week = iso_week(now.date())
+    if await ctx.repos.digests.for_week(week) is not None:
+        week = iso_week((now + timedelta(days=7)).date())
     if r.featured_week == week:
         await ctx.repos.resources.feature(r, None, None)
         return Reply("ressources.unfeatured", id=r.id, title=r.title)
@@ -201,9 +206,10 @@ async def search(ctx: Context, recherche: Rest = "") -> Reply:
 
 
 # --- the digest's section ---------------------------------------------------------------------
-async def digest_section(ctx: Context, week: str) -> Rich | None:
+@digest_section(order=10)
+async def featured_in_digest(ctx: Context, week: str) -> Rich | None:
     """What the weekly digest of `week` shows of the library: the resources animators
-    featured that week. For the digest's extension point (sections)."""
+    featured that week (the digest's extension point, `bot.digest_sections`)."""
     featured = await ctx.repos.resources.featured(week)
     if not featured:
         return None

@@ -5,7 +5,7 @@ rules and personal data."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.errors import UserError
@@ -13,7 +13,7 @@ from bot.roles import Role
 from commands.ressources import commands as rc
 from storage.db import Database
 from storage.models.signals import Digest, Signal
-from tests.support.fakes import make_context, make_services
+from tests.support.fakes import make_context, make_services, test_config
 
 ANIM, ALICE, BOB = "@camille:exemple.fr", "@alice:exemple.fr", "@bob:exemple.fr"
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ async def test_share_search_feature_remove(db: Database) -> None:
     assert (await run(db, sub("retirer"), n, sender=BOB)).startswith("ERREUR La ressource n° ")
     assert (await run(db, sub("vedette"), n, sender=ANIM)).startswith("⭐ La ressource")
     async with db.unit() as repos:
-        section = await rc.digest_section(
+        section = await rc.featured_in_digest(
             await make_context(repos, services=make_services(clock=lambda: NOW)), "2026-W49"
         )
         assert section is not None and "Fresque du climat" in section.plain
@@ -101,3 +101,33 @@ async def test_published_digests_are_found(db: Database) -> None:
         assert await repos.resources.latest_digest_id() > 0
     await run(db, rc.search, "secheresse")  # synced once: no duplicate
     assert (await run(db, rc.search, "type:digest")).startswith("La dernière ressource (1 en tout)")
+
+
+async def test_a_featured_resource_is_posted_with_the_next_digest(db: Database) -> None:
+    """`!ressource vedette` puts it in this week's digest; once this week's digest is out,
+    in next week's. The digest shows it through its extension point (`bot.digest_sections`)."""
+    from bot.digest_sections import sections_of
+    from commands import digest as dg
+
+    added = await run(db, sub("ajouter"), "Fresque du climat | https://exemple.fr/fresque | Atelier | outil")
+    first = int(re.search(r"n° (\d+)", added).group(1))  # type: ignore[union-attr]
+    assert (await run(db, sub("vedette"), first, sender=ANIM)).startswith("⭐ La ressource")
+    rooms = ["!a:exemple.fr"]
+    async with db.unit() as repos:
+        services = make_services(test_config(digest={"rooms": rooms}), clock=lambda: NOW)
+        result = await dg.publish(await make_context(repos, services=services), "2026-W49", rooms=rooms)
+        await repos.commit()
+    assert result.rooms == rooms  # posted for the featured resource alone (no signal this week)
+    async with db.unit() as repos:
+        [post] = [m for m in await repos.outbox.due(NOW + timedelta(days=1)) if m.room_id == rooms[0]]
+    assert "Fresque du climat" in post.content["body"]
+
+    added = await run(db, sub("ajouter"), "Atlas des sécheresses | https://exemple.fr/atlas | Cartes | outil")
+    second = int(re.search(r"n° (\d+)", added).group(1))  # type: ignore[union-attr]
+    await run(db, sub("vedette"), second, sender=ANIM)  # this week's digest is out: next week's
+    async with db.unit() as repos:
+        c = await make_context(repos, services=make_services(clock=lambda: NOW))
+        this_week = " ".join(s.plain for s in await sections_of(c, "2026-W49"))
+        next_week = " ".join(s.plain for s in await sections_of(c, "2026-W50"))
+    assert "Atlas" not in this_week and "Fresque" in this_week
+    assert "Atlas" in next_week and "Fresque" not in next_week
