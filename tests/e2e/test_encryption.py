@@ -148,6 +148,7 @@ async def test_an_unencrypted_room_still_works(world: World) -> None:
 
 async def test_a_file_in_the_direct_chat_the_bot_opens_is_an_encrypted_attachment(world: World) -> None:
     alice = world.alice
+    await _ask(alice, world.room, "!profil type caf", world.bot_id)  # something kept: a file to send
     mark = alice.mark()
     await alice.send(world.room, "!mes-donnees")
     file = await alice.wait_for(
@@ -157,7 +158,7 @@ async def test_a_file_in_the_direct_chat_the_bot_opens_is_an_encrypted_attachmen
     assert dm != world.room and alice.client.rooms[dm].encrypted  # the chat the bot opened
     assert file.encrypted and "file" in file.content and "url" not in file.content
     data = json.loads(await alice.download(file.content))  # fetched, hash checked, decrypted
-    assert data["matrix_id"] == alice.user_id
+    assert data["identifiant_matrix"] == alice.user_id
 
 
 async def test_a_second_device_of_a_member_reads_the_answers(world: World) -> None:
