@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from bot.app import App
 from bot.config import Config, parse_config
 from bot.features import load_features
 from bot.homeserver import Account, EmbeddedSynapse, synapse_available
 from storage.db import Database
-from storage.models import Base
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
+    empty_tables,
     postgres_required,
     postgres_server_url,
 )
@@ -71,12 +70,6 @@ async def _database(kind: str, tmp_dir: Path) -> Database:
     return _migrated[kind]
 
 
-async def _empty(db: Database) -> None:
-    async with db.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(text(f'DELETE FROM "{table.name}"'))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -84,7 +77,7 @@ async def db(
     """A migrated database, empty at the start of each test; every test using it runs on
     SQLite and on PostgreSQL."""
     database = await _database(request.param, tmp_path_factory.getbasetemp())
-    await _empty(database)
+    await empty_tables(database)
     yield database
 
 

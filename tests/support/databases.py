@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import normalize_url
+from storage.base import Base
+from storage.db import Database, normalize_url
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -59,3 +60,11 @@ async def drop_database(server_url: str, url: str) -> None:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     finally:
         await engine.dispose()
+
+
+async def empty_tables(db: Database) -> None:
+    """Every table emptied (children first): a migrated database shared by a module's tests
+    starts each test empty."""
+    async with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(text(f'DELETE FROM "{table.name}"'))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from bot.context import Services
 from bot.dispatch import Dispatcher
@@ -23,7 +22,7 @@ from bot.network import Network
 from bot.permissions import Permissions
 from bot.registry import REGISTRY, Command
 from storage.db import Database
-from storage.models import Base
+from tests.support.databases import empty_tables
 from tests.support.fakes import FakeRooms, queued, test_config
 
 BOT = "@oasis:example.org"
@@ -71,9 +70,7 @@ async def migrated(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 
 @pytest.fixture
 async def db(migrated: Database) -> Database:
-    async with migrated.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(text(f'DELETE FROM "{table.name}"'))
+    await empty_tables(migrated)
     return migrated
 
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.arguments import Rest
@@ -24,7 +23,7 @@ from bot.i18n import NBSP, NNBSP, Catalog, default_catalog
 from bot.registry import MemberChange, Registry, command
 from bot.roles import Role
 from storage.db import Database
-from storage.models import Base
+from tests.support.databases import empty_tables
 from tests.support.fakes import FakePermissions, FakeRooms, queued, test_config
 
 ROOM = "!room:example.org"
@@ -49,9 +48,7 @@ async def migrated(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 
 @pytest.fixture
 async def db(migrated: Database) -> Database:
-    async with migrated.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(text(f'DELETE FROM "{table.name}"'))
+    await empty_tables(migrated)
     return migrated
 
 
