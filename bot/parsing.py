@@ -19,7 +19,7 @@ from bot.text import fold
 
 _NAME = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 _MATRIX_TO = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)", re.IGNORECASE)
-_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +155,8 @@ def tokens(text: str) -> list[Token]:
         if ch.isspace():
             i += 1
             continue
-        if ch in _QUOTES:
-            close = _QUOTES[ch]
+        if ch in QUOTES:
+            close = QUOTES[ch]
             j = text.find(close, i + 1)
             if j != -1:
                 out.append(Token(text[i + 1 : j].strip(), True))
@@ -185,8 +185,8 @@ def split_first(text: str) -> tuple[str, str]:
     stripped = text.lstrip()
     if not stripped:
         return "", ""
-    if stripped[0] in _QUOTES:
-        close = _QUOTES[stripped[0]]
+    if stripped[0] in QUOTES:
+        close = QUOTES[stripped[0]]
         j = stripped.find(close, 1)
         if j != -1:
             return stripped[1:j].strip(), stripped[j + 1 :].strip()

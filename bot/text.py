@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 _WORD = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 
@@ -73,40 +71,3 @@ def closest(word: str, candidates: list[str], max_distance: int = 2) -> str | No
             if best is None or key < best:
                 best = key
     return best[2] if best else None
-
-
-@dataclass(frozen=True)
-class SearchedWord:
-    """A word of a search, for offering it as a filter instead (« prefecture » as
-    `type:prefecture`): the searched text without it, and the search rewritten. Both are
-    built only when asked for, so walking a long search stays linear."""
-
-    word: str
-    position: int  # in the typed search's tokens
-    tokens: tuple[str, ...]
-    searched: tuple[str, ...]  # the searched words
-
-    @property
-    def rest(self) -> str:
-        """The searched words without this one (its first occurrence)."""
-        i = self.searched.index(self.word)
-        return " ".join(self.searched[:i] + self.searched[i + 1 :])
-
-    def as_filter(self, key: str) -> str:
-        """The typed search with this word written `key:word`, in its place."""
-        return " ".join(
-            [*self.tokens[: self.position], f"{key}:{self.word}", *self.tokens[self.position + 1 :]]
-        )
-
-
-def searched_words(typed: str, text: str) -> Iterator[SearchedWord]:
-    """The tokens of the typed search `typed` that are words of its searched `text` (its
-    filters taken out), in order, each distinct word once (a word repeated would offer
-    the same rewrite again)."""
-    tokens = tuple(typed.split())
-    searched = tuple(text.split())
-    pending = set(searched)
-    for i, token in enumerate(tokens):
-        if token in pending:
-            pending.discard(token)
-            yield SearchedWord(token, i, tokens, searched)

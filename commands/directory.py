@@ -18,8 +18,9 @@ from bot.context import Context, Reply
 from bot.errors import UserError
 from bot.formatting import Rich, code, lines, user_link
 from bot.parsing import split_first
+from bot.query import Grammar, Key, Term, offer_as_filter
 from bot.registry import MemberChange, command, on_member, personal_data
-from bot.text import facet_value, fold, searched_words
+from bot.text import facet_value, fold
 from commands import directory_render as render
 from commands import directory_vocab as vocab
 from commands.profile_fields import DirectoryConfig, ProfileField, directory_settings, field_named
@@ -287,8 +288,6 @@ FILTER_KEYS = {
         "tag",
     ),
 }
-MAX_VALUE_WORDS = 4  # « territoire:haute garonne »: words a filter value may run over
-_QUOTES = {'"': '"', "«": "»", "“": "”"}
 
 
 @dataclass(frozen=True)
@@ -297,103 +296,65 @@ class ParsedQuery:
     typed: str  # as the member typed it, for messages
 
 
-def _filter_key(word: str) -> str | None:
-    if ":" not in word:
-        return None
-    key = fold(word.split(":", 1)[0])
-    return FILTER_KEYS.get(key)
+def _grammar(cfg: DirectoryConfig) -> Grammar:
+    """A territory or a kind may run over several words (« territoire:haute garonne »,
+    « type:service de l'état »); a topic is one word or a quoted group."""
+
+    def territory(whole: bool) -> Callable[[str], bool]:
+        return lambda text: vocab.find_territory(text, cfg.territories, whole=whole) is not None
+
+    def kind(whole: bool) -> Callable[[str], bool]:
+        return lambda text: vocab.find_kind(text, cfg.kinds, whole=whole) is not None
+
+    keys = {
+        TERRITORY: Key(TERRITORY, whole=territory(True), partial=territory(False)),
+        STRUCTURE_KIND: Key(STRUCTURE_KIND, whole=kind(True), partial=kind(False)),
+        "tag": Key("tag"),
+    }
+    return Grammar({alias: keys[name] for alias, name in FILTER_KEYS.items()}, errors="annuaire.errors")
 
 
 def parse_query(raw: str, cfg: DirectoryConfig) -> ParsedQuery:
     """« prospective territoire:31 type:caf competence:"design de services" » → words
-    and filters. A filter key is French or English, accents and case ignored; its value
-    is one word, a "quoted group", or as many following words as it takes to name a
-    territory or a kind (« territoire:haute garonne »). Raises UserError on a value that
-    names nothing."""
-    tokens = raw.split()
-    text: list[str] = []
+    and filters (`bot.query`). Raises UserError on a value that names nothing and on a
+    filter given twice."""
+    parsed = _grammar(cfg).parse(raw)
     found: dict[str, str] = {}
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        facet = _filter_key(token)
-        if facet is None:
-            text.append(token)
-            i += 1
-            continue
-        key_typed, value = token.split(":", 1)
-        i += 1
-        if not value and i < len(tokens) and _filter_key(tokens[i]) is None:
-            value = tokens[i]  # « territoire: 31 »
-            i += 1
-        if value[:1] in _QUOTES:
-            close = _QUOTES[value[0]]
-            parts = [value[1:]]
-            while not parts[-1].endswith(close) and i < len(tokens):
-                parts.append(tokens[i])
-                i += 1
-            value = " ".join(parts).removesuffix(close).strip()
-            run = [value]
-        else:
-            run = [value]
-            for j in range(i, min(i + MAX_VALUE_WORDS, len(tokens))):
-                if _filter_key(tokens[j]) is not None:
-                    break
-                run.append(run[-1] + " " + tokens[j])
-        if not value:
-            raise UserError("annuaire.errors.empty_filter", name=key_typed)
-        if facet in found:
-            raise UserError("annuaire.errors.twice", name=key_typed)
-        resolved, used = _resolve(facet, run, cfg)
-        if resolved is None:
-            _bad_value(facet, value, cfg)
-        found[facet] = resolved or ""
-        i += used
+    for term in parsed.terms:
+        if term.key in found:
+            raise UserError("annuaire.errors.twice", name=term.typed_key)
+        found[term.key] = _resolve(term, cfg)
     query = DirectoryQuery(
-        text=" ".join(text),
+        text=parsed.text,
         territory=found.get(TERRITORY),
         kind=found.get(STRUCTURE_KIND),
         tag=found.get("tag"),
     )
-    return ParsedQuery(query, " ".join(tokens))
+    return ParsedQuery(query, parsed.typed)
 
 
-def _resolve(facet: str, run: list[str], cfg: DirectoryConfig) -> tuple[str | None, int]:
-    """The value a filter names and how many extra words it took: the longest run of
-    words that is a whole name (« tarn et garonne », « service de l'état »), else the
-    shortest run that names something (« haute garonne »). A topic is one word or a
-    quoted group."""
-    if facet == "tag":
-        tag = vocab.normalize_tag(run[0])
-        return (tag or None), 0
-    lookup: Callable[[str, bool], str | None]
-    if facet == TERRITORY:
-        found, unknown = vocab.find_territories(run[0], cfg.territories)
+def _resolve(term: Term, cfg: DirectoryConfig) -> str:
+    """The territory, kind or topic a filter's value names."""
+    if term.key == "tag":
+        tag = vocab.normalize_tag(term.value)
+        if not tag:
+            raise UserError("annuaire.errors.empty_filter", name=term.typed_key)
+        return tag
+    if term.key == TERRITORY:
+        first = term.value if term.quoted else term.value.split()[0]
+        found, unknown = vocab.find_territories(first, cfg.territories)
         if len(found) > 1 and not unknown:
-            raise UserError("annuaire.errors.one_territory", value=run[0])
-
-        def lookup(text: str, whole: bool) -> str | None:
-            return vocab.find_territory(text, cfg.territories, whole=whole)
-    else:
-
-        def lookup(text: str, whole: bool) -> str | None:
-            return vocab.find_kind(text, cfg.kinds, whole=whole)
-
-    for extra in reversed(range(len(run))):
-        hit = lookup(run[extra], True)
-        if hit is not None:
-            return hit, extra
-    for extra, candidate in enumerate(run):
-        hit = lookup(candidate, False)
-        if hit is not None:
-            return hit, extra
-    return None, 0
-
-
-def _bad_value(facet: str, value: str, cfg: DirectoryConfig) -> None:
-    if facet == TERRITORY:
-        raise UserError("annuaire.errors.bad_territory", value=value, choices=" · ".join(cfg.territories))
-    raise UserError("annuaire.errors.bad_kind", value=value, choices=" · ".join(cfg.kinds))
+            raise UserError("annuaire.errors.one_territory", value=first)
+        territory = vocab.find_territory(term.value, cfg.territories)
+        if territory is None:
+            raise UserError(
+                "annuaire.errors.bad_territory", value=term.value, choices=" · ".join(cfg.territories)
+            )
+        return territory
+    kind = vocab.find_kind(term.value, cfg.kinds)
+    if kind is None:
+        raise UserError("annuaire.errors.bad_kind", value=term.value, choices=" · ".join(cfg.kinds))
+    return kind
 
 
 async def resolve_tag(ctx: Context, query: DirectoryQuery) -> DirectoryQuery:
@@ -513,13 +474,17 @@ async def _as_filter(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, 
     of the profiles.)"""
     if query.kind is not None:
         return None
-    for w in searched_words(typed, query.text):
-        kind = vocab.find_kind(w.word, cfg.kinds, whole=True)
-        if kind is None:
-            continue
-        if (await ctx.repos.profiles.search(replace(query, text=w.rest, kind=kind), limit=1)).profiles:
-            return w.as_filter(ctx.tr.t("annuaire.kind_filter"))
-    return None
+
+    async def finds(word: str, rest: str) -> str | None:
+        kind = vocab.find_kind(word, cfg.kinds, whole=True)
+        if (
+            kind is None
+            or not (await ctx.repos.profiles.search(replace(query, text=rest, kind=kind), limit=1)).profiles
+        ):
+            return None
+        return ctx.tr.t("annuaire.kind_filter")
+
+    return await offer_as_filter(typed, query.text, finds)
 
 
 async def _counts(ctx: Context, cfg: DirectoryConfig) -> Reply:

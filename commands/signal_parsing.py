@@ -6,13 +6,14 @@ what was wrong and how to write it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.dates import parse_date
 from bot.errors import UserError
+from bot.query import Grammar, Key, Term, aliases
 from bot.text import fold
 from commands.directory_vocab import find_territory
 
@@ -352,21 +353,6 @@ def signal_id(raw: str) -> int:
 
 
 # --- `!signaux` filters --------------------------------------------------------------------
-_FILTER = re.compile(r"(?<!\S)([^\W\d_]+)\s*:\s*(?:\"([^\"]*)\"|«\s*([^»]*?)\s*»|(\S+))", re.UNICODE)
-_FILTER_KEYS = {
-    "categorie": "category",
-    "category": "category",
-    "cat": "category",
-    "nature": "nature",
-    "territoire": "territory",
-    "territory": "territory",
-    "terr": "territory",
-    "depuis": "since",
-    "since": "since",
-    "statut": "status",
-    "status": "status",
-    "page": "page",
-}
 STATUS_WORDS = {
     "propose": "proposed",
     "proposed": "proposed",
@@ -391,6 +377,44 @@ class Query:
     page: int = 1
 
 
+@dataclass(frozen=True)
+class _Vocabularies:
+    now: datetime
+    category_labels: Mapping[str, str]
+    nature_labels: Mapping[str, str]
+    categories: list[str]
+    territories: list[str]
+
+    def grammar(self) -> Grammar:
+        """A filter's value may be several words (« depuis:lundi dernier », « nature:signal
+        faible », « territoire:haute garonne »); an unknown key is an error."""
+        territory = Key("territory", whole=self._territory, partial=self._near_territory)
+        keys = {
+            **aliases(Key("category", whole=self._category), "categorie", "category", "cat"),
+            **aliases(Key("nature", whole=self._nature), "nature"),
+            **aliases(territory, "territoire", "territory", "terr"),
+            **aliases(Key("since", whole=self._since), "depuis", "since"),
+            **aliases(Key("status"), "statut", "status"),
+            **aliases(Key("page"), "page"),
+        }
+        return Grammar(keys, errors="signaux.errors", strict=True)
+
+    def _category(self, text: str) -> bool:
+        return _names_exactly("category", text, self.category_labels, self.categories)
+
+    def _nature(self, text: str) -> bool:
+        return _names_exactly("nature", text, self.nature_labels, None)
+
+    def _territory(self, text: str) -> bool:
+        return find_territory(text, self.territories, whole=True) is not None
+
+    def _near_territory(self, text: str) -> bool:
+        return find_territory(text, self.territories) is not None
+
+    def _since(self, text: str) -> bool:
+        return parse_date(text, self.now, prefer="past") is not None
+
+
 def parse_query(
     raw: str,
     now: datetime,
@@ -400,70 +424,15 @@ def parse_query(
     categories: Iterable[str],
     territories: Iterable[str],
 ) -> Query:
-    """`[mots] [categorie:…] [nature:…] [territoire:…] [depuis:…] [statut:…] [semaine]`.
-    A filter's value may be several words, quoted or not: « depuis:lundi dernier »,
-    « nature:signal faible », « territoire:haute garonne sécheresse »."""
+    """`[mots] [categorie:…] [nature:…] [territoire:…] [depuis:…] [statut:…] [semaine]`
+    (`bot.query`): « depuis:lundi dernier », « territoire:haute garonne sécheresse »."""
+    vocab = _Vocabularies(now, category_labels, nature_labels, list(categories), list(territories))
+    parsed = vocab.grammar().parse(raw)
     q = Query()
-    options = list(territories)
-    category_codes = list(categories)
-    words: list[str] = []
-    matches = list(_FILTER.finditer(raw))
-
-    def whole(key: str, text: str) -> bool:
-        """Whether `text` is one whole value of the filter `key` (not a start of one)."""
-        if key == "since":
-            return parse_date(text, now, prefer="past") is not None
-        if key == "territory":
-            return find_territory(text, options, whole=True) is not None
-        if key == "category":
-            return _names_exactly(key, text, category_labels, category_codes)
-        if key == "nature":
-            return _names_exactly(key, text, nature_labels, None)
-        return False
-
-    pos = 0
-    for n, m in enumerate(matches):
-        words.append(raw[pos : m.start()])
-        pos = m.end()
-        key = _FILTER_KEYS.get(fold(m.group(1)))
-        value = next(g for g in m.groups()[1:] if g is not None).strip()
-        if key is None:
-            raise UserError("signaux.errors.bad_filter", name=m.group(1))
-        if not value:
-            raise UserError("signaux.errors.empty_filter", name=m.group(1))
-        typed = value  # what an error echoes: all the member meant, not its first word
-        if m.group(4) is not None:  # unquoted: the words after it may belong to it
-            end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
-            following = raw[pos:end].split()
-            typed = " ".join([value, *following[: MAX_VALUE_WORDS - 1]])
-            taken = _value_words(key, value, following, whole, options)
-            if taken:
-                value = " ".join([value, *following[:taken]])
-                for word in following[:taken]:
-                    pos = raw.index(word, pos) + len(word)
-        if key == "category":
-            q.category = choice("category", value, category_labels, category_codes)
-        elif key == "nature":
-            q.nature = choice("nature", value, nature_labels)
-        elif key == "territory":
-            q.territory = territory(value, options)
-        elif key == "since":
-            day = parse_date(value, now, prefer="past")
-            if day is None:
-                raise UserError("signaux.errors.bad_since", value=typed)
-            q.since = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
-        elif key == "status":
-            status = STATUS_WORDS.get(fold(value))
-            if status is None:
-                raise UserError("signaux.errors.bad_status", value=value)
-            q.status = status
-        elif key == "page":
-            if not value.isdigit() or not 1 <= int(value) <= 100:
-                raise UserError("signaux.errors.bad_page", value=value)
-            q.page = int(value)
-    words.append(raw[pos:])
+    for term in parsed.terms:
+        _apply(q, term, vocab)
     rest: list[str] = []
-    for word in " ".join(words).split():
+    for word in parsed.words:
         if fold(word) in ("semaine", "week"):
             q.week = True
         else:
@@ -474,25 +443,28 @@ def parse_query(
     return q
 
 
-MAX_VALUE_WORDS = 5  # « depuis:il y a 2 semaines », « depuis:lundi 1er septembre 2025 »
-
-
-def _value_words(
-    key: str, value: str, following: list[str], whole: Callable[[str, str], bool], territories: list[str]
-) -> int:
-    """How many of the words after a filter's first word are part of its value: the
-    longest run that makes one whole value (« lundi dernier », « signal faible »,
-    « tarn et garonne »); else, for a territory the first word alone does not name, the
-    shortest run that does (« haute garone »). The rest are the search's words."""
-    most = min(len(following), MAX_VALUE_WORDS - 1)
-    for k in range(most, 0, -1):
-        if whole(key, " ".join([value, *following[:k]])):
-            return k
-    if key == "territory" and find_territory(value, territories) is None:
-        for k in range(1, most + 1):
-            if find_territory(" ".join([value, *following[:k]]), territories) is not None:
-                return k
-    return 0
+def _apply(q: Query, term: Term, vocab: _Vocabularies) -> None:
+    value = term.value
+    if term.key == "category":
+        q.category = choice("category", value, vocab.category_labels, vocab.categories)
+    elif term.key == "nature":
+        q.nature = choice("nature", value, vocab.nature_labels)
+    elif term.key == "territory":
+        q.territory = territory(value, vocab.territories)
+    elif term.key == "since":
+        day = parse_date(value, vocab.now, prefer="past")
+        if day is None:
+            raise UserError("signaux.errors.bad_since", value=term.run)  # all the member meant
+        q.since = datetime.combine(day, datetime.min.time(), tzinfo=vocab.now.tzinfo)
+    elif term.key == "status":
+        status = STATUS_WORDS.get(fold(value))
+        if status is None:
+            raise UserError("signaux.errors.bad_status", value=value)
+        q.status = status
+    elif term.key == "page":
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            raise UserError("signaux.errors.bad_page", value=value)
+        q.page = int(value)
 
 
 # The main towns of Occitanie, by département: a signal about « Toulouse » is about the

@@ -18,9 +18,9 @@ from bot.conversations import Question, form, start_form
 from bot.dates import parse_date
 from bot.errors import BadArgument, UserError
 from bot.formatting import Rich, bold, bullets, code, italic, join, lines, titled_link, user_link
+from bot.query import offer_as_filter
 from bot.registry import Reaction, Redaction, command, on_reaction, on_redaction, personal_data
 from bot.roles import Role
-from bot.text import searched_words
 from commands import signal_parsing as sp
 from commands.directory_vocab import DEFAULT_TERRITORIES
 from storage.models.signals import Signal
@@ -567,19 +567,22 @@ async def _as_filter(ctx: Context, cfg: SignalsConfig, flt: SignalFilter, typed:
     """For a search that found nothing: the search to type instead when one of its words
     names a category or a nature (« social », « rupture »: neither is in a signal's
     searched text) and that filter finds something."""
-    for w in searched_words(typed, flt.text):
-        named = sp.vocabulary_word(w.word, labels(ctx, "categories"), labels(ctx, "natures"), cfg.categories)
+
+    async def finds(word: str, rest: str) -> str | None:
+        named = sp.vocabulary_word(word, labels(ctx, "categories"), labels(ctx, "natures"), cfg.categories)
         if named is None or getattr(flt, named[0]) is not None:  # that filter is given already
-            continue
+            return None
         facet, code = named
         as_filter = (
-            replace(flt, text=w.rest, category=code)
+            replace(flt, text=rest, category=code)
             if facet == "category"
-            else replace(flt, text=w.rest, nature=code)
+            else replace(flt, text=rest, nature=code)
         )
-        if (await ctx.repos.signals.find(as_filter, limit=1)).signals:
-            return w.as_filter(ctx.tr.t(f"signaux.search.filter_names.{facet}"))
-    return None
+        if not (await ctx.repos.signals.find(as_filter, limit=1)).signals:
+            return None
+        return ctx.tr.t(f"signaux.search.filter_names.{facet}")
+
+    return await offer_as_filter(typed, flt.text, finds)
 
 
 def search_line(ctx: Context, signal: Signal) -> Rich:

@@ -6,12 +6,13 @@ the search's words with its `type:` and `depuis:` filters."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from bot.dates import parse_date
 from bot.errors import UserError
 from bot.formatting import web_link
+from bot.query import Grammar, Key, aliases
 from bot.text import closest, fold
 
 MAX_TITLE = 200
@@ -140,54 +141,37 @@ class Query:
     text: str = ""
     kinds: tuple[str, ...] = ()
     since: datetime | None = None
-    filters: dict[str, str] = field(default_factory=dict)
-
-
-_FILTER = re.compile(r"^(type|depuis|since|kind):(.*)$", re.IGNORECASE)
 
 
 def parse_query(typed: str, now: datetime) -> Query:
-    """Words, `type:<kind>` (several with commas: `type:outil,methode`) and
-    `depuis:<date>` (« depuis:septembre », « depuis:01/10 », « depuis:il y a 2 mois »)."""
-    tokens = typed.split()
-    words: list[str] = []
+    """Words, `type:<kind>` (several with commas: `type:outil,methode`; « type:retour
+    d'expérience ») and `depuis:<date>` (« depuis:septembre », « depuis:01/10 »,
+    « depuis:il y a 2 mois »), read by `bot.query`."""
+
+    def names_kind(text: str) -> bool:
+        return kind_of(text) is not None
+
+    def names_day(text: str) -> bool:
+        return parse_date(text, now, prefer="past") is not None
+
+    kind, since = Key("type", whole=names_kind), Key("since", whole=names_day)
+    grammar = Grammar(
+        {**aliases(kind, "type", "kind"), **aliases(since, "depuis", "since")}, "ressources.errors"
+    )
+    parsed = grammar.parse(typed)
     kinds: list[str] = []
-    since: datetime | None = None
-    i = 0
-    while i < len(tokens):
-        m = _FILTER.match(tokens[i])
-        if not m:
-            words.append(tokens[i])
-            i += 1
+    day: date | None = None
+    for term in parsed.terms:
+        if term.key == "since":
+            day = parse_date(term.value, now, prefer="past")
+            if day is None:
+                raise UserError("ressources.errors.bad_since", value=term.value)
             continue
-        key, value = fold(m.group(1)), m.group(2)
-        if key in ("type", "kind"):
-            # A kind may be two words (« type:retour d'expérience »).
-            found: str | None = None
-            if i + 1 < len(tokens) and not _FILTER.match(tokens[i + 1]):
-                found = kind_of(f"{value} {tokens[i + 1]}")
-                if found is not None:
-                    i += 1
-            for part in [value] if found is None else []:
-                for piece in part.split(","):
-                    k = kind_of(piece)
-                    if k is None:
-                        raise UserError("ressources.errors.bad_filter_kind", value=piece or "…")
-                    kinds.append(k)
-            if found is not None:
-                kinds.append(found)
-            i += 1
-            continue
-        # depuis: the longest run of words (up to five) that reads as a date
-        best = None
-        for n in range(min(5, len(tokens) - i), 0, -1):
-            phrase = " ".join([value, *tokens[i + 1 : i + n]]).strip()
-            day = parse_date(phrase, now, prefer="past") if phrase else None
-            if day is not None:
-                best = (n, day)
-                break
-        if best is None:
-            raise UserError("ressources.errors.bad_since", value=value or "…")
-        since = datetime.combine(best[1], datetime.min.time(), tzinfo=now.tzinfo)
-        i += best[0]
-    return Query(" ".join(words), tuple(dict.fromkeys(kinds)), since)
+        whole = kind_of(term.value)
+        for piece in [term.value] if whole else term.value.split(","):
+            found = whole or kind_of(piece)
+            if found is None:
+                raise UserError("ressources.errors.bad_filter_kind", value=piece or "…")
+            kinds.append(found)
+    since_at = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo) if day else None
+    return Query(parsed.text, tuple(dict.fromkeys(kinds)), since_at)

@@ -5,23 +5,6 @@ from __future__ import annotations
 from bot.errors import UserError
 from bot.formatting import Rich, code
 from bot.limits import MAX_ECHO_CHARS, MAX_TEXT_CHARS, MemberRate, cut
-from bot.text import searched_words
-
-
-def test_searched_words_offers_each_distinct_word_once_and_builds_rewrites_on_demand() -> None:
-    typed = "xy " * 19_000 + "prefecture territoire:31"
-    found = list(searched_words(typed, "xy " * 19_000 + "prefecture"))
-    assert [w.word for w in found] == ["xy", "prefecture"]  # not 19 001 rewrites
-    prefecture = found[1]
-    assert prefecture.position == 19_000
-    assert prefecture.rest == " ".join(["xy"] * 19_000)
-    assert prefecture.as_filter("type").endswith("xy type:prefecture territoire:31")
-
-
-def test_searched_words_rest_drops_one_occurrence() -> None:
-    (first, second) = searched_words("cpam velo cpam", "cpam velo cpam")
-    assert (first.word, first.rest) == ("cpam", "velo cpam")
-    assert (second.word, second.rest) == ("velo", "cpam cpam")
 
 
 def test_cut() -> None:
