@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.feature import Feature
-from commands import sondages
+from commands import accueil, sondages
 
 _EXAMPLES = Path(__file__).parent / "examples"
 _HERE = Path(__file__).parent
@@ -56,15 +56,5 @@ FEATURES: tuple[Feature, ...] = (
     Feature("donnees", modules=("commands.privacy",)),
     Feature("ressources", modules=("commands.ressources",)),
     sondages.FEATURE,
-    Feature(
-        "accueil",
-        modules=(
-            "commands.onboarding",
-            "commands.welcome_text",
-            "commands.welcome",
-            "commands.welcome_indicators",
-            "schedules.welcome",
-        ),
-        config_example=_EXAMPLES / "accueil.toml",
-    ),
+    accueil.FEATURE,
 )

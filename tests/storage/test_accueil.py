@@ -15,7 +15,9 @@ from bot.context import Context, Services
 from bot.errors import UserError
 from bot.registry import REGISTRY, MemberChange
 from bot.roles import Role
-from commands import welcome as wl
+from commands.accueil import commands as wl
+from commands.accueil.data import WelcomeData
+from commands.accueil.service import post_batch
 from storage.db import Database
 from storage.unit import Repos
 from tests.support.fakes import FakeRooms, make_context, make_services, queued, render, test_config
@@ -77,7 +79,7 @@ async def member_event(db: Database, svc: Services, ch: MemberChange) -> None:
 async def run_batch(db: Database, svc: Services, group_key: str) -> datetime | None:
     async with db.unit() as repos:
         ctx = await make_context(repos, sender=svc.bot_user_id, room_id="", services=svc, event_id=None)
-        again = await wl.post_batch(ctx, group_key)
+        again = await post_batch(ctx, group_key)
         await repos.commit()
     return again
 
@@ -358,7 +360,7 @@ async def test_personal_data_export_and_erase(db: Database) -> None:
     svc = services(Clock(), batch_seconds=0)
     await member_event(db, svc, change(ALICE, A))
     await run_batch(db, svc, GROUP_A)
-    source = wl.WelcomeData()
+    source = WelcomeData()
     async with db.unit() as repos:
         (exported,) = await source.export(repos, ALICE)
         assert exported["salon"] == A and exported["accueil_publie"] is True

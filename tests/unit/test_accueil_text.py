@@ -13,8 +13,10 @@ from bot.errors import UserError
 from bot.formatting import Rich, user_link
 from bot.i18n import default_catalog
 from bot.sync import after_own_join
-from commands.welcome import WelcomeConfig, batch_key, due_at
-from commands.welcome_text import check_template, group_of, join_names, render_template
+from commands.accueil.config import AccueilConfig
+from commands.accueil.groups import group_of
+from commands.accueil.service import batch_key, due_at
+from commands.accueil.template import check_template, join_names, render_template
 from storage.repositories.welcome import PendingGroup
 from tests.support.fakes import test_config
 
@@ -141,7 +143,7 @@ def test_a_space_in_a_group_stands_for_its_rooms() -> None:
 # --- batching window ---------------------------------------------------------------------------
 def test_due_is_a_quiet_time_after_the_last_arrival_capped_after_the_first() -> None:
     t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-    cfg = WelcomeConfig(batch_seconds=20, batch_max_seconds=120)
+    cfg = AccueilConfig(batch_seconds=20, batch_max_seconds=120)
     assert due_at(PendingGroup("g", t0, t0, 1), cfg) == t0 + timedelta(seconds=20)
     assert due_at(PendingGroup("g", t0, t0 + timedelta(seconds=15), 2), cfg) == t0 + timedelta(seconds=35)
     assert due_at(PendingGroup("g", t0, t0 + timedelta(seconds=110), 9), cfg) == t0 + timedelta(seconds=120)
@@ -154,12 +156,12 @@ def test_batch_key_names_the_batch_whatever_the_order() -> None:
 
 # --- config ------------------------------------------------------------------------------------
 def test_config_defaults_and_validation() -> None:
-    cfg = test_config().section(WelcomeConfig)
+    cfg = test_config().section(AccueilConfig)
     assert cfg.enabled and cfg.dm_onboarding and cfg.batch_seconds == 20 and not cfg.groups
     ok = test_config(
         accueil={"groups": [["!a:x", "#b:x"]], "template": "Salut {nom} !", "moderators_room": "!m:x"}
     )
-    assert ok.section(WelcomeConfig).groups == [["!a:x", "#b:x"]]
+    assert ok.section(AccueilConfig).groups == [["!a:x", "#b:x"]]
     with pytest.raises(ConfigError) as caught:
         test_config(accueil={"rooms": ["oasis"], "template": "Salut {prenom}", "batch_seconds": -1})
     kinds = {p.error_type for p in caught.value.problems}
