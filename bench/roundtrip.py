@@ -27,7 +27,16 @@ its key store (it encrypts `!ping` and decrypts the answers, as Element does), a
 bot encrypts too (nio's own store, `sync_forever`). Each round trip then includes the
 member's encryption and decryption, the same for both bots.
 
-The last line printed is `RESULT ratio=… bot_median_ms=… echo_median_ms=… …`."""
+Each bot starts on an existing database (migrated beforehand by another process, as at
+every start of a deployed bot but the first; `--first-start` lets it create it), one
+after the other: `start_ms` is from the process's launch to the first answer seen.
+
+`--burst 50`: after the measured pings, five more members join oasis-bot's room and send
+50 `!ping` at once (10 each, one after another, the five at the same time); every answer
+is checked (once each, in order per member). `--idle 600`: both bots' CPU time over ten
+idle minutes (nothing sent; each keeps its long-poll /sync).
+
+The last line printed is `RESULT ratio=… bot_p90_ratio=… start_ms=… …`."""
 
 from __future__ import annotations
 
@@ -46,6 +55,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,6 +176,8 @@ class Member:
     waiters: dict[str, Waiter] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     filter_id: str = ""
+    # Called with each timeline event of each sync, and when its response was read.
+    watchers: list[Callable[[str, dict[str, Any], float], None]] = field(default_factory=list)
 
     async def create_room(self, name: str, invite: str) -> str:
         body = {"name": name, "preset": "private_chat", "invite": [invite]}
@@ -200,6 +212,9 @@ class Member:
             arrived = time.perf_counter()
             since = data["next_batch"]
             for room_id, room in (data.get("rooms") or {}).get("join", {}).items():
+                for watcher in self.watchers:
+                    for event in (room.get("timeline") or {}).get("events", []):
+                        watcher(room_id, event, arrived)
                 waiter = self.waiters.get(room_id)
                 if waiter is None or waiter.future.done():
                     continue
@@ -358,6 +373,8 @@ class BotProcess:
     trace: Path | None = None
     samples: list[Sample] = field(default_factory=list)
     missed: int = 0
+    spawned: float = field(default_factory=time.perf_counter)  # when the process was launched
+    start_ms: float = 0.0  # from the launch to the first answer seen
 
     @property
     def times(self) -> list[float]:
@@ -411,11 +428,22 @@ def start_oasis_bot(
         'device_name = "oasis-bot benchmark"\n'
         "[bot]\n"
         f"rooms = {json.dumps([room_id])}\n"  # the network: the benchmark's room
+        # The member pings more than a member's command budget allows (bot.limits):
+        # an admin has none.
+        f"admins = {json.dumps([args.member_id])}\n"
         "[database]\n"
         f"url = {json.dumps(db_url)}\n"
         "[logging]\n"
         f"level = {json.dumps(args.bot_log_level)}\n"
     )
+    if not args.first_start:
+        # At the migrations' heads, as at every start but the very first (which also
+        # loads Alembic, for the process's whole life).
+        migrate = (
+            "import asyncio, sys; from storage.db import Database;"
+            " asyncio.run(Database(sys.argv[1]).migrate())"
+        )
+        subprocess.run([sys.executable, "-c", migrate, db_url], cwd=root, check=True)
     env = dict(os.environ, OASIS_MATRIX_ACCESS_TOKEN=account.access_token)
     trace = workdir / f"trace-{tag}.jsonl" if args.trace and root == ROOT else None
     if trace is not None:
@@ -539,11 +567,16 @@ async def accounts(session: aiohttp.ClientSession, base: str, args: argparse.Nam
 
 
 async def wait_ready(member: Member, bot: BotProcess, timeout: float = 90) -> None:
-    """Ping until the bot answers (it has logged in and synced)."""
+    """Ping until the bot answers (it has logged in and synced): every 0.25 s, so the
+    first answer seen (to any of these pings) tells when it started serving."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         bot.alive()
-        if await member.ping(bot.room_id, bot.user_id, timeout=3) is not None:
+        sample = await member.ping(bot.room_id, bot.user_id, timeout=0.25)
+        if sample is not None:
+            bot.start_ms = (sample.arrived - bot.spawned) * 1000
+            print(f"{bot.name} answers {bot.start_ms:.0f} ms after its launch", flush=True)
+            await asyncio.sleep(1)  # the answers to the other start-up pings come in
             return
     raise TimeoutError(f"{bot.name} did not answer within {timeout} s; see {bot.log}")
 
@@ -572,25 +605,30 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
                 logins[role].access_token,
             )
         await member.start()
-        ours = start_oasis_bot(workdir, base, logins["bot"], rooms["bot"], args)
-        echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"], args)
-        bots = [ours, echo]
-        if args.compare_with:
-            other_name = f"oasis@{args.compare_with.name}"
-            bots.append(
-                start_oasis_bot(
-                    workdir,
-                    base,
-                    logins["other"],
-                    rooms["other"],
-                    args,
-                    name=other_name,
-                    root=args.compare_with,
-                )
-            )
+        args.member_id = member.login.user_id
+        bots: list[BotProcess] = []
         try:
-            for bot in bots:
-                await wait_ready(member, bot)
+            # One after the other, so that each start is measured alone.
+            ours = start_oasis_bot(workdir, base, logins["bot"], rooms["bot"], args)
+            bots.append(ours)
+            await wait_ready(member, ours)
+            echo = start_echo_bot(workdir, base, logins["echo"], rooms["echo"], args)
+            bots.append(echo)
+            await wait_ready(member, echo)
+            if args.compare_with:
+                other_name = f"oasis@{args.compare_with.name}"
+                bots.append(
+                    start_oasis_bot(
+                        workdir,
+                        base,
+                        logins["other"],
+                        rooms["other"],
+                        args,
+                        name=other_name,
+                        root=args.compare_with,
+                    )
+                )
+                await wait_ready(member, bots[-1])
             print(f"{len(bots)} bots answer; warm-up: {args.warmup} pings each", flush=True)
             await run_pings(member, bots, args.warmup, args, record=False)
             await asyncio.sleep(args.settle)
@@ -604,6 +642,11 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
             load = (load_before + os.getloadavg()[0]) / 2
             cpu = {bot.name: bot.cpu_seconds() - cpu[bot.name] for bot in bots}
             rss_after = {bot.name: bot.rss_mb() for bot in bots}
+            extra: dict[str, float] = {}
+            if args.idle:
+                extra.update(await idle(bots, args.idle))
+            if args.burst:
+                extra.update(await burst(session, base, args, member, ours))
         finally:
             await member.stop()
             for bot in bots:
@@ -613,7 +656,7 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
             trace_report(ours, OASIS_STEPS)
             trace_report(echo, ECHO_STEPS)
         result = summarize(ours, echo, rss, rss_after, cpu, bots[2:])
-        return {**result, "load": round(load, 2)}
+        return {**result, **extra, "load": round(load, 2)}
 
 
 async def run_pings(
@@ -631,6 +674,96 @@ async def run_pings(
             await asyncio.sleep(args.gap)
         if record and (i + 1) % max(1, count // 5) == 0:
             print(f"  {i + 1}/{count}", flush=True)
+
+
+BURST_MEMBERS = 5
+
+
+async def burst(
+    session: aiohttp.ClientSession, base: str, args: argparse.Namespace, member: Member, bot: BotProcess
+) -> dict[str, float]:
+    """`args.burst` commands at once from five members in the bot's room: how many were
+    answered (each once), in how long, and whether each member's came back in order."""
+    senders = []
+    for i in range(BURST_MEMBERS):
+        password = uuid.uuid4().hex[:PASSWORD_BYTES]
+        name = f"bench_burst{i}_{uuid.uuid4().hex[:6]}"
+        senders.append(await register(session, base, args.registration_shared_secret, name, password))
+    room = quote(bot.room_id)
+    for who in senders:
+        await call(
+            session,
+            base,
+            "POST",
+            f"/_matrix/client/v3/rooms/{room}/invite",
+            {"user_id": who.user_id},
+            member.token,
+        )
+        await call(session, base, "POST", f"/_matrix/client/v3/join/{room}", {}, who.access_token)
+    await asyncio.sleep(2)  # the bot sees them join before they speak
+    answers: list[tuple[str, float]] = []  # (the command's event id, arrival), in timeline order
+
+    def watch(room_id: str, event: dict[str, Any], arrived: float) -> None:
+        target = ((event.get("content") or {}).get("m.relates_to") or {}).get("m.in_reply_to") or {}
+        if room_id == bot.room_id and event.get("sender") == bot.user_id and target.get("event_id"):
+            answers.append((target["event_id"], arrived))
+
+    member.watchers.append(watch)
+    sent: dict[str, list[str]] = {who.user_id: [] for who in senders}
+    each = [args.burst // BURST_MEMBERS + (i < args.burst % BURST_MEMBERS) for i in range(BURST_MEMBERS)]
+
+    async def commands(who: Login, count: int) -> None:
+        for _ in range(count):
+            path = f"/_matrix/client/v3/rooms/{room}/send/m.room.message/{uuid.uuid4().hex}"
+            done = await call(
+                session, base, "PUT", path, {"msgtype": "m.text", "body": "!ping"}, who.access_token
+            )
+            sent[who.user_id].append(str(done["event_id"]))
+
+    print(f"burst: {args.burst} commands from {BURST_MEMBERS} members at once", flush=True)
+    cpu_before = bot.cpu_seconds()
+    started = time.perf_counter()
+    await asyncio.gather(*(commands(who, n) for who, n in zip(senders, each, strict=True)))
+    ours = {event_id for ids in sent.values() for event_id in ids}
+    deadline = time.perf_counter() + args.timeout * 6
+    while time.perf_counter() < deadline and len({e for e, _ in answers if e in ours}) < len(ours):
+        bot.alive()
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(2)  # a double would have come by now
+    member.watchers.remove(watch)
+    cpu = bot.cpu_seconds() - cpu_before
+    mine = [(e, t) for e, t in answers if e in ours]
+    answered = {e for e, _ in mine}
+    order = [e for e, _ in mine]
+    in_order = all(
+        [e for e in order if e in set(ids)] == [e for e in ids if e in answered] for ids in sent.values()
+    )
+    seconds = max((t for _, t in mine), default=started) - started
+    print(
+        f"burst: {len(answered)}/{len(ours)} answered in {seconds:.2f} s, "
+        f"{len(mine) - len(answered)} twice, order per member kept: {in_order}; CPU {cpu:.2f} s"
+    )
+    return {
+        "burst_answered": len(answered),
+        "burst_sent": len(ours),
+        "burst_s": round(seconds, 2),
+        "burst_doubles": len(mine) - len(answered),
+        "burst_in_order": int(in_order),
+        "burst_cpu_s": round(cpu, 2),
+    }
+
+
+async def idle(bots: list[BotProcess], seconds: float) -> dict[str, float]:
+    """Each bot's CPU time while nothing is sent for `seconds` (only its long-poll /sync)."""
+    print(f"idle: {seconds:.0f} s, nothing sent", flush=True)
+    before = {bot.name: bot.cpu_seconds() for bot in bots}
+    await asyncio.sleep(seconds)
+    used = {bot.name: bot.cpu_seconds() - before[bot.name] for bot in bots}
+    for bot in bots:
+        bot.alive()
+        print(f"  {bot.name}: {used[bot.name] * 1000:.0f} ms of CPU in {seconds:.0f} s idle")
+    ours, echo = bots[0], bots[1]
+    return {"idle_cpu_ms": round(used[ours.name] * 1000), "echo_idle_cpu_ms": round(used[echo.name] * 1000)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -669,7 +802,9 @@ def summarize(
     bot_median = statistics.median(ours.times) * 1000
     echo_median = statistics.median(echo.times) * 1000
     ratio = bot_median / echo_median
-    print(f"ratio of medians: {ratio:.2f} (target ≤ 1.20)")
+    p90_ratio = percentile(ours.times, 0.9) / percentile(echo.times, 0.9)
+    print(f"ratio of medians: {ratio:.2f} (target ≤ 1.05), of p90s: {p90_ratio:.2f} (target ≤ 1.10)")
+    print(f"start to the first answer: oasis-bot {ours.start_ms:.0f} ms, echo bot {echo.start_ms:.0f} ms")
     extra: dict[str, float] = {}
     for bot in others:
         median = statistics.median(bot.times) * 1000
@@ -679,6 +814,9 @@ def summarize(
         "ratio": round(ratio, 3),
         "bot_median_ms": round(bot_median, 1),
         "echo_median_ms": round(echo_median, 1),
+        "bot_p90_ratio": round(p90_ratio, 3),
+        "start_ms": round(ours.start_ms),
+        "echo_start_ms": round(echo.start_ms),
         "bot_p90_ms": round(percentile(ours.times, 0.9) * 1000, 1),
         "echo_p90_ms": round(percentile(echo.times, 0.9) * 1000, 1),
         "bot_rss_mb": round(rss[ours.name], 1),
@@ -739,11 +877,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--encrypted", action="store_true", help="end-to-end encrypted rooms; the echo bot encrypts too"
     )
+    parser.add_argument(
+        "--first-start",
+        action="store_true",
+        help="oasis-bot creates its database (default: migrated beforehand)",
+    )
+    parser.add_argument("--burst", type=int, default=0, help="then N commands at once from five members")
+    parser.add_argument(
+        "--idle", type=float, default=0, help="then both bots' CPU over this many idle seconds"
+    )
     parser.add_argument("--keep", help="keep the working files (logs, database, Synapse) in this folder")
     parser.add_argument("--seed", type=int, help="random seed of the ping order")
     args = parser.parse_args(argv)
     if args.homeserver and not (args.registration_shared_secret or args.accounts):
         parser.error("--homeserver needs --registration-shared-secret or --accounts")
+    if args.burst and (args.encrypted or args.accounts):
+        parser.error("--burst: unencrypted rooms, and accounts it can register")
     if args.profile:
         args.profile = str(Path(args.profile).absolute())
     if args.compare_with:
