@@ -647,6 +647,11 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> dict[st
                 extra.update(await idle(bots, args.idle))
             if args.burst:
                 extra.update(await burst(session, base, args, member, ours))
+                for other in bots[2:]:  # --compare-with: the same burst, after ours
+                    theirs = await burst(session, base, args, member, other)
+                    extra.update(
+                        {"other_" + k: v for k, v in theirs.items() if k in ("burst_answered", "burst_s")}
+                    )
         finally:
             await member.stop()
             for bot in bots:
@@ -720,7 +725,7 @@ async def burst(
             )
             sent[who.user_id].append(str(done["event_id"]))
 
-    print(f"burst: {args.burst} commands from {BURST_MEMBERS} members at once", flush=True)
+    print(f"burst: {args.burst} commands from {BURST_MEMBERS} members at once to {bot.name}", flush=True)
     cpu_before = bot.cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(commands(who, n) for who, n in zip(senders, each, strict=True)))
@@ -762,8 +767,8 @@ async def idle(bots: list[BotProcess], seconds: float) -> dict[str, float]:
     for bot in bots:
         bot.alive()
         print(f"  {bot.name}: {used[bot.name] * 1000:.0f} ms of CPU in {seconds:.0f} s idle")
-    ours, echo = bots[0], bots[1]
-    return {"idle_cpu_ms": round(used[ours.name] * 1000), "echo_idle_cpu_ms": round(used[echo.name] * 1000)}
+    names = ["idle_cpu_ms", "echo_idle_cpu_ms", "other_idle_cpu_ms"]
+    return {name: round(used[bot.name] * 1000) for name, bot in zip(names, bots, strict=False)}
 
 
 def percentile(values: list[float], q: float) -> float:

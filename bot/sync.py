@@ -13,6 +13,11 @@ command never stalls syncing.
 - Rooms the bot has just joined: Synapse's timeline for them (and the back-fill) holds
   history from before the bot's join; only what follows the join is acted on (a member
   who joined before the bot is not a newcomer, an old command is not answered).
+- A sync that brings nothing to keep (the bot's own answers coming back, a long-poll
+  that ended empty) moves the token in memory only: it is written with the next events,
+  or once it is `TOKEN_KEPT_AT_MOST` seconds old. Syncing again from a stored token after
+  a crash only re-delivers events that were dropped then (`wants`) or are in the inbox
+  already (event ids are unique): nothing is handled twice.
 - Outages: the loop backs off (1 s doubling to 15 s) and logs each change of state.
 - Encryption: nio decrypts what it can during the sync; the key changes this made are
   committed with the token (`bot.encryption`), then the encryption housekeeping runs, and
@@ -47,6 +52,7 @@ SYNC_TIMEOUT_MS = 30_000
 # request per try: frugal enough, and a 30 s outage does not cost another minute).
 MAX_BACKOFF = 15.0
 DB_MAX_BACKOFF = 5.0  # the bot answers within seconds of the database's return
+TOKEN_KEPT_AT_MOST = 60.0  # seconds a token moved by empty syncs stays unwritten
 
 _QUIET = {
     "presence": {"not_types": ["*"]},
@@ -97,6 +103,7 @@ class SyncLoop:
         self.synced = asyncio.Event()  # pulsed after each sync (tests wait on it)
         self.token: str | None = None
         self._db_failures = 0
+        self._token_written_at = 0.0  # time.monotonic() of the last token written
 
     async def run(self) -> None:
         while True:
@@ -137,7 +144,9 @@ class SyncLoop:
             # Commit the events and the token together, shielded from cancellation so a
             # shutdown never leaves one without the other.
             try:
-                fresh = await asyncio.shield(self._store(events, resp.next_batch))
+                fresh = await asyncio.shield(
+                    self._store(events, resp.next_batch, must=first or _eventful(resp))
+                )
             except Exception as exc:
                 await self._database_unavailable(exc)
                 continue  # the same sync again: the token did not move
@@ -178,12 +187,23 @@ class SyncLoop:
             log.info("database available again after %d tries; syncing resumed", self._db_failures)
             self._db_failures = 0
 
-    async def _store(self, events: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
+    async def _store(self, events: list[dict[str, Any]], token: str, *, must: bool) -> list[dict[str, Any]]:
+        """Commit the events and the token (unless there is nothing to keep: `must` is
+        false, no event, no key change, and the stored token is recent)."""
         crypto = self.client.crypto
-        if crypto is None or crypto.store is None:
-            return await self._commit(events, token)
-        async with crypto.writing:
-            return await self._commit(events, token, crypto.store)
+        store = crypto.store if crypto is not None else None
+        if (
+            not (must or events or (store is not None and store.dirty))
+            and time.monotonic() - self._token_written_at < TOKEN_KEPT_AT_MOST
+        ):
+            return []
+        if crypto is None or store is None:
+            fresh = await self._commit(events, token)
+        else:
+            async with crypto.writing:
+                fresh = await self._commit(events, token, store)
+        self._token_written_at = time.monotonic()
+        return fresh
 
     async def _commit(
         self, events: list[dict[str, Any]], token: str, store: DatabaseCryptoStore | None = None
@@ -265,6 +285,21 @@ class SyncLoop:
             if getattr(ev, "type", None) == "m.direct":
                 content = getattr(ev, "content", {}) or {}
                 self.client.direct_rooms = {r for rooms in content.values() for r in rooms}
+
+
+def _eventful(resp: SyncResponse) -> bool:
+    """Whether a sync changed more than room timelines: rooms left or invited to,
+    to-device messages, device lists, account data (kept with the token they came with,
+    as if they held events)."""
+    devices = resp.device_list
+    return bool(
+        resp.rooms.leave
+        or resp.rooms.invite
+        or resp.to_device_events
+        or devices.changed
+        or devices.left
+        or resp.account_data_events
+    )
 
 
 def after_own_join(timeline: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:

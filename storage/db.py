@@ -106,6 +106,10 @@ class Database:
                 private_sqlite_file(Path(database))
             # Waits for a concurrent writer instead of failing with « database is locked ».
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+            # Every unit ends its transaction (a commit, or the session's rollback when it
+            # closes): the pool's own rollback when the connection comes back would be
+            # one more trip to aiosqlite's thread per unit, for nothing.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs["pool_size"] = 5
             kwargs["max_overflow"] = 5

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
@@ -60,27 +59,19 @@ class OutboxRepository(Repository):
             "attempts": 0,
             "created_at": utcnow(),
         }
-        if dedup_key is None:
-            row = OutboxMessage(**values)
-            self.session.add(row)
-            await self.session.flush()  # the id orders the sending
-            self.created.append(row)
-            return row
-        # INSERT … ON CONFLICT DO NOTHING: two units racing for the same key (a job and
-        # a command) cannot both queue it, and the loser's unit still commits.
-        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        new_id = await self.session.scalar(
-            dialect_insert(OutboxMessage)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(OutboxMessage.id)
-        )
+        # One INSERT … RETURNING id (the id orders the sending), through Core: the ORM's
+        # flush would do the same work and more. With a dedup key, ON CONFLICT DO
+        # NOTHING: two units racing for the same key (a job and a command) cannot both
+        # queue it, and the loser's unit still commits.
+        insert = self._insert(OutboxMessage.__table__).values(**values)  # type: ignore[arg-type]
+        if dedup_key is not None:
+            insert = insert.on_conflict_do_nothing(index_elements=["dedup_key"])
+        new_id = await self.session.scalar(insert.returning(OutboxMessage.id))
         if new_id is None:
             return None
-        stored = await self.session.get(OutboxMessage, new_id)
-        if stored is not None:
-            self.created.append(stored)
-        return stored
+        row = OutboxMessage(id=new_id, **values)  # what was written, for the sender
+        self.created.append(row)
+        return row
 
     async def exists(self, dedup_key: str) -> bool:
         found = await self.session.scalar(
