@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,8 +45,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# JSON on SQLite, JSONB on PostgreSQL.
-JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
+class JSONType(TypeDecorator[Any]):
+    """JSON on SQLite, JSONB on PostgreSQL. PostgreSQL's types are loaded only there:
+    SQLAlchemy's PostgreSQL dialect is 2.4 MB resident for the bot's whole life."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 def utcnow() -> datetime:

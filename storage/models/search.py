@@ -24,9 +24,11 @@ class SearchTerm(Base):
     weight: Mapped[int] = mapped_column(SmallInteger, default=1)
 
     __table_args__ = (
-        # Looking a (term, document) pair up answers from the index alone on PostgreSQL
-        # too (SQLite stores the rows in this key's b-tree already).
-        PrimaryKeyConstraint("kind", "term", "doc_id", postgresql_include=["weight"]),
+        # On PostgreSQL the key also carries the weight (`INCLUDE (weight)`, migration
+        # 0003), so looking a (term, document) pair up answers from the index alone
+        # (SQLite stores the rows in this key's b-tree already). Said there only: the
+        # option here would load SQLAlchemy's PostgreSQL dialect into every SQLite bot.
+        PrimaryKeyConstraint("kind", "term", "doc_id"),
         # Postings of a term, best weight first: a query reads only the top of the list.
         Index("ix_search_terms_ranked", "kind", "term", "weight", "doc_id"),
         Index("ix_search_terms_doc", "kind", "doc_id"),

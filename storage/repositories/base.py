@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, any_, bindparam, func, inspect, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -74,7 +74,9 @@ class Repository:
         `= ANY(:array)` (one array sent, prepared once by asyncpg); on SQLite a JSON
         text read by json_each (instead of binding thousands of placeholders)."""
         if self.dialect == "postgresql":
-            return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == any_(bindparam(name, type_=ARRAY(item_type)))
         listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name)))
         return column.in_(listed.scalar_subquery())
 
@@ -174,4 +176,8 @@ class Repository:
         await self.session.execute(stmt)
 
     def _insert(self, table: Table) -> Any:
-        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+
+            return insert(table)
+        return sqlite.insert(table)
