@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.feature import Feature
-from commands import accueil, sondages
+from commands import accueil, donnees, general, sondages, veille
 
 _EXAMPLES = Path(__file__).parent / "examples"
 _HERE = Path(__file__).parent
@@ -49,11 +49,9 @@ FEATURES: tuple[Feature, ...] = (
         modules=("commands.evenements",),
         config_example=_HERE / "evenements" / "config.example.toml",
     ),
-    Feature(
-        "veille", modules=("commands.feeds", "schedules.feeds"), config_example=_EXAMPLES / "veille.toml"
-    ),
-    Feature("general", modules=("commands.general",)),
-    Feature("donnees", modules=("commands.privacy",)),
+    veille.FEATURE,
+    general.FEATURE,
+    donnees.FEATURE,
     Feature("ressources", modules=("commands.ressources",)),
     sondages.FEATURE,
     accueil.FEATURE,

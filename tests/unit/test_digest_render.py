@@ -134,7 +134,12 @@ def test_one_line() -> None:
 
 
 # --- catalogs ------------------------------------------------------------------------------
-LOCALES = Path(__file__).resolve().parents[2] / "commands" / "locales"
+COMMANDS = Path(__file__).resolve().parents[2] / "commands"
+CATALOGS = {
+    "signals": COMMANDS / "locales",
+    "digest": COMMANDS / "locales",
+    "veille": COMMANDS / "veille" / "locales",
+}
 
 
 def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -153,10 +158,10 @@ def _placeholders(value: Any) -> set[str]:
     return {name.split(":")[0] for t in texts for _, name, _, _ in Formatter().parse(t) if name}
 
 
-@pytest.mark.parametrize("feature", ["signals", "digest", "feeds"])
+@pytest.mark.parametrize("feature", sorted(CATALOGS))
 def test_french_and_english_catalogs_match(feature: str) -> None:
-    fr = _flat(tomllib.loads((LOCALES / "fr" / f"{feature}.toml").read_text("utf-8")))
-    en = _flat(tomllib.loads((LOCALES / "en" / f"{feature}.toml").read_text("utf-8")))
+    fr = _flat(tomllib.loads((CATALOGS[feature] / "fr" / f"{feature}.toml").read_text("utf-8")))
+    en = _flat(tomllib.loads((CATALOGS[feature] / "en" / f"{feature}.toml").read_text("utf-8")))
     assert set(fr) == set(en)
     for key in fr:
         assert _placeholders(fr[key]) == _placeholders(en[key]), key

@@ -1,9 +1,6 @@
-"""Personal data (RGPD): `!mes-donnees` sends a member everything stored about them, as a
-JSON file in their direct chat; `!oublier-moi`, once confirmed, erases it all.
-
-Features plug in with `personal_data(source)` (see `bot/registry.py`): each source
-exports its share and erases it. Both commands walk every registered source, so a new
-feature's data is covered the day it registers its source."""
+"""`!mes-donnees` and `!oublier-moi`: they walk every registered source (`bot/registry.py`
+`PersonalDataSource`, declared in a feature's `personal_data`), so a new feature's data
+is covered the day it declares its source."""
 
 from __future__ import annotations
 
@@ -59,7 +56,11 @@ def export_json(document: dict[str, Any], tz: tzinfo) -> bytes:
 
 
 @command(
-    "mes-donnees", aliases=["my-data", "mesdonnees", "mydata"], help="donnees.export.help", role=Role.OUTSIDER
+    "mes-donnees",
+    aliases=["my-data", "mesdonnees", "mydata"],
+    help="donnees.export.help",
+    role=Role.OUTSIDER,
+    feature="donnees",
 )
 async def my_data(ctx: Context) -> Reply | list[Reply]:
     data = await collect(ctx, ctx.sender)
@@ -94,6 +95,7 @@ async def my_data(ctx: Context) -> Reply | list[Reply]:
     aliases=["forget-me", "oubliermoi", "forgetme"],
     help="donnees.erase.help",
     role=Role.OUTSIDER,
+    feature="donnees",
 )
 async def forget_me(ctx: Context) -> Reply:
     """First step: say what will be erased and how to confirm."""

@@ -5,6 +5,8 @@ failures retried later without stopping the other feeds. No test touches the int
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +19,12 @@ from sqlalchemy import text
 from bot.errors import UserError
 from bot.roles import Role
 from bot.scheduler import JobContext
-from commands import feeds as fd
-from schedules import feeds as poller
+from commands import signals as sg
+from commands.veille import commands as fd
+from commands.veille import jobs as poller
+from commands.veille.config import VeilleConfig
+from commands.veille.fetch import FeedError
+from commands.veille.parsing import Entry, matching_keywords, parse_entries
 from storage.db import Database
 from tests.support.fakes import make_context, make_services, render, test_config
 
@@ -119,33 +125,33 @@ def jobs_for(db: Database, server: FeedServer, clock: datetime = NOW, **veille: 
 
 
 def test_parse_rss_and_atom() -> None:
-    rss = poller.parse_entries((FIXTURES / "rss.xml").read_bytes())
+    rss = parse_entries((FIXTURES / "rss.xml").read_bytes())
     assert len(rss) == 4 and rss[0].title == "Sécheresse : les nappes de l'Aude au plus bas"
     assert rss[0].summary == "Le niveau des nappes phréatiques inquiète les élus."  # HTML stripped
     assert rss[0].published_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert rss[2].guid == "item-3"
-    atom = poller.parse_entries((FIXTURES / "atom.xml").read_bytes())
+    atom = parse_entries((FIXTURES / "atom.xml").read_bytes())
     assert atom[0].link == "https://rapports.exemple.org/plan-adaptation"
-    with pytest.raises(poller.FeedError):
-        poller.parse_entries((FIXTURES / "broken.xml").read_bytes())
+    with pytest.raises(FeedError):
+        parse_entries((FIXTURES / "broken.xml").read_bytes())
 
 
 def test_keywords_match_word_starts_without_accents() -> None:
-    entry = poller.Entry("g", "Les assureurs et les INONDATIONS", None, "secheresses", None)
-    assert poller.matching_keywords(entry, ["inondation", "sécheresse", "canicule"]) == [
+    entry = Entry("g", "Les assureurs et les INONDATIONS", None, "secheresses", None)
+    assert matching_keywords(entry, ["inondation", "sécheresse", "canicule"]) == [
         "inondation",
         "sécheresse",
     ]
-    assert poller.matching_keywords(entry, ["climat"]) is None
-    assert poller.matching_keywords(entry, []) == []  # no filter: everything
-    assert poller.matching_keywords(poller.Entry("g", "Reinondation", None, "", None), ["inondation"]) is None
+    assert matching_keywords(entry, ["climat"]) is None
+    assert matching_keywords(entry, []) == []  # no filter: everything
+    assert matching_keywords(Entry("g", "Reinondation", None, "", None), ["inondation"]) is None
 
 
 async def test_good_feeds_fill_the_queue_and_broken_ones_are_retried_later(
     db: Database, server: FeedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     jobs = jobs_for(db, server)
-    urls = [s.url for s in jobs.services.config.section(fd.VeilleConfig).sources]
+    urls = [s.url for s in jobs.services.config.section(VeilleConfig).sources]
     started = asyncio.get_running_loop().time()
     reports = await asyncio.gather(*(poller.poll_feed(jobs, u) for u in urls))
     elapsed = asyncio.get_running_loop().time() - started
@@ -225,7 +231,7 @@ async def test_curation_commands(db: Database, server: FeedServer) -> None:
         assert kept.startswith("✅ Signal #") and "Les assureurs et les INONDATIONS" in kept
         await repos.commit()
     async with db.unit() as repos:
-        signal = (await repos.signals.find(fd.sg.SignalFilter(text="assureurs"))).signals[0]
+        signal = (await repos.signals.find(sg.SignalFilter(text="assureurs"))).signals[0]
         assert (signal.status, signal.url, signal.origin, signal.author_id) == (
             "retained",
             "https://exemple.fr/assureurs",
@@ -251,7 +257,7 @@ async def test_keep_a_link_already_shared_drops_the_item(db: Database, server: F
     await poller.poll_feed(jobs, f"{server.url}/rss.xml")
     async with db.unit() as repos:
         member = await make_context(repos, sender="@alice:example.org", services=jobs.services)
-        await fd.sg.submit(member, "Assureurs | https://exemple.fr/assureurs | vu")
+        await sg.submit(member, "Assureurs | https://exemple.fr/assureurs | vu")
         anim = await make_context(
             repos, sender="@carol:example.org", role=Role.ANIMATOR, services=jobs.services
         )
@@ -283,3 +289,17 @@ async def test_jobs_are_one_per_feed(db: Database, server: FeedServer) -> None:
     fn, trigger, kw = fake.added[poller.job_id(f"{server.url}/rss.xml")]
     assert fn is poller.run_poll and trigger.interval == timedelta(minutes=60)
     assert kw["kwargs"] == {"url": f"{server.url}/rss.xml"}
+
+
+def test_feedparser_is_loaded_on_first_use_not_at_start() -> None:
+    """A bot with no feed never pays for feedparser (its import is the slowest of the
+    features')."""
+    check = (
+        "import sys; from bot.features import load_features; load_features(); "
+        "print('feedparser' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "False"
+    parse_entries((FIXTURES / "rss.xml").read_bytes())
+    assert "feedparser" in sys.modules

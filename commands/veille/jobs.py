@@ -1,7 +1,6 @@
 """Polling the veille's feeds: one job per feed, politely.
 
-- Conditional GET (ETag / Last-Modified): an unchanged feed costs a 304 and no parsing.
-- Bounded: a total time-out per request and a size cap read as the body streams in.
+- Conditional GET and bounds (`fetch.py`).
 - A broken, slow or unreachable feed is logged and retried later with a growing delay
   (interval × 2^failures, at most a day); it never raises into the scheduler, and each
   feed has its own job, so one feed never holds up another or the bot."""
@@ -10,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import logging
 import random
-import re
-import time as _time
-from calendar import timegm
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,37 +18,14 @@ from typing import Any
 import aiohttp
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.scheduler import JobContext, Scheduler, job_source
-from bot.text import fold
-from commands.feeds import FeedSource, VeilleConfig
+from bot.scheduler import JobContext, Scheduler
+from commands.veille.config import FeedSource, VeilleConfig
+from commands.veille.fetch import FeedError, fetch
+from commands.veille.parsing import Entry, matching_keywords, parse_entries
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "oasis-bot/0.1 (veille)"
-ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 MAX_BACKOFF = timedelta(days=1)
-MAX_SUMMARY = 1000
-
-
-class FeedError(Exception):
-    """A feed that could not be read this time (HTTP error, too large, not a feed)."""
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    status: int  # 200 or 304
-    body: bytes
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class Entry:
-    guid: str
-    title: str
-    link: str | None
-    summary: str
-    published_at: datetime | None
 
 
 @dataclass
@@ -62,92 +34,6 @@ class PollReport:
     status: str  # "new", "unchanged", "skipped", "failed"
     added: int = 0
     error: str | None = None
-
-
-async def fetch(
-    url: str,
-    *,
-    etag: str | None,
-    last_modified: str | None,
-    timeout: float,
-    max_bytes: int,
-    session: aiohttp.ClientSession | None = None,
-) -> FetchResult:
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    limits = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10))
-    own = session is None
-    client = session or aiohttp.ClientSession(timeout=limits)
-    try:
-        async with client.get(url, headers=headers, timeout=limits, max_redirects=5) as resp:
-            if resp.status == 304:
-                return FetchResult(304, b"", etag, last_modified)
-            if resp.status >= 400:
-                raise FeedError(f"HTTP {resp.status}")
-            if resp.content_length is not None and resp.content_length > max_bytes:
-                raise FeedError(f"too large ({resp.content_length} bytes)")
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FeedError(f"too large (over {max_bytes} bytes)")
-            return FetchResult(200, bytes(body), resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
-    finally:
-        if own:
-            await client.close()
-
-
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _text(value: Any) -> str:
-    return re.sub(r"\s+", " ", html.unescape(_TAGS.sub(" ", str(value or "")))).strip()
-
-
-def parse_entries(body: bytes) -> list[Entry]:
-    """Entries of an RSS or Atom document; FeedError when it is not one."""
-    import feedparser  # on first use: 1.3 MB resident from start otherwise, for a job
-
-    parsed = feedparser.parse(body)
-    if parsed.get("bozo") and not parsed.get("entries"):
-        raise FeedError(f"not a feed ({type(parsed.get('bozo_exception')).__name__})")
-    if not parsed.get("version") and not parsed.get("entries"):
-        raise FeedError("not a feed")
-    out: list[Entry] = []
-    for e in parsed.entries:
-        link = e.get("link") or None
-        if link and not str(link).lower().startswith(("http://", "https://")):
-            link = None
-        ident = str(e.get("id") or link or e.get("title") or "")
-        if not ident:
-            continue
-        stamp = e.get("published_parsed") or e.get("updated_parsed")
-        published = (
-            datetime.fromtimestamp(timegm(stamp), UTC) if isinstance(stamp, _time.struct_time) else None
-        )
-        out.append(
-            Entry(
-                guid=ident,
-                title=_text(e.get("title")) or (link or ident),
-                link=link,
-                summary=_text(e.get("summary") or e.get("description"))[:MAX_SUMMARY],
-                published_at=published,
-            )
-        )
-    return out
-
-
-def matching_keywords(entry: Entry, keywords: list[str]) -> list[str] | None:
-    """The keywords an entry holds (word starts, accents and case ignored); None when
-    it matches none. No keyword at all: every entry matches."""
-    if not keywords:
-        return []
-    text = fold(f"{entry.title} {entry.summary}")
-    found = [k for k in keywords if re.search(r"(?<!\w)" + re.escape(fold(k).strip()), text)]
-    return found or None
 
 
 def guid_key(feed_url: str, guid: str) -> str:
@@ -251,7 +137,6 @@ async def run_poll(jobs: JobContext, url: str) -> None:
     await poll_feed(jobs, url)
 
 
-@job_source
 async def setup(scheduler: Scheduler) -> None:
     cfg = scheduler.jobs.services.config.section(VeilleConfig)
     wanted = {job_id(s.url): s for s in cfg.sources}
