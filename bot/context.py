@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from bot.formatting import Rich
@@ -89,6 +89,17 @@ class RoleResolver(Protocol):
     async def role_of(self, user_id: str, room_id: str, is_direct: bool) -> Role: ...
 
 
+S = TypeVar("S")
+
+
+@runtime_checkable
+class MemberMemory(Protocol):
+    """A feature's in-memory state that holds something about members: it is forgotten
+    with them (`Services.forget_member`, called by `!oublier-moi`)."""
+
+    def forget_user(self, user_id: str) -> int: ...
+
+
 @dataclass
 class Services:
     """Process-wide facilities shared by every context."""
@@ -129,6 +140,26 @@ class Services:
                 self._locales.clear()
             self._locales[user_id] = cached
         return cached
+
+    # Features' in-memory state, one instance of each kind per app (`state`).
+    _states: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def state(self, kind: type[S]) -> S:
+        """This app's instance of a feature's in-memory state (`kind()`, made on first use).
+        State lives and dies with the app, never in a module: two bots in one process (a
+        standby taking over, the tests) never share it."""
+        found = self._states.get(kind)
+        if found is None:
+            found = self._states[kind] = kind()
+        return found
+
+    def forget_member(self, user_id: str) -> None:
+        """What the app holds in memory about someone, gone with their rows: their
+        language, and what every feature state that remembers members holds."""
+        self.remember_locale(user_id, None)
+        for state in self._states.values():
+            if isinstance(state, MemberMemory):
+                state.forget_user(user_id)
 
     def remember_locale(self, user_id: str, locale: str | None) -> None:
         """Call when someone's language changes (None: erased, read again next time)."""

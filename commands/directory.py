@@ -241,7 +241,7 @@ async def delete(ctx: Context, profil_confirmation: str = "") -> Reply:
     if word not in CONFIRM_WORDS:
         raise UserError("profil.errors.delete_word", value=profil_confirmation)
     await ctx.repos.profiles.delete(ctx.sender)
-    forget_searches(ctx.sender)
+    recent(ctx).forget_user(ctx.sender)
     return Reply("profil.deleted")
 
 
@@ -389,15 +389,15 @@ class RecentSearches:
 
     def __init__(self, size: int = 2000, ttl: float = 3600) -> None:
         self.size, self.ttl = size, ttl
-        self._items: OrderedDict[tuple[str, str, str], LastSearch] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], LastSearch] = OrderedDict()
 
-    def put(self, key: tuple[str, str, str], item: LastSearch) -> None:
+    def put(self, key: tuple[str, str], item: LastSearch) -> None:
         self._items[key] = item
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
 
-    def get(self, key: tuple[str, str, str]) -> LastSearch | None:
+    def get(self, key: tuple[str, str]) -> LastSearch | None:
         item = self._items.get(key)
         if item is None or time.monotonic() - item.at > self.ttl:
             self._items.pop(key, None)
@@ -405,21 +405,19 @@ class RecentSearches:
         return item
 
     def forget_user(self, user_id: str) -> int:
-        keys = [k for k in self._items if k[1] == user_id]
+        keys = [k for k in self._items if k[0] == user_id]
         for k in keys:
             del self._items[k]
         return len(keys)
 
 
-RECENT = RecentSearches()
+def recent(ctx: Context) -> RecentSearches:
+    """This bot's last searches (its app's state: another bot in the process has its own)."""
+    return ctx.services.state(RecentSearches)
 
 
-def _search_key(ctx: Context) -> tuple[str, str, str]:
-    return (ctx.services.bot_user_id, ctx.sender, ctx.room_id)
-
-
-def forget_searches(user_id: str) -> int:
-    return RECENT.forget_user(user_id)
+def _search_key(ctx: Context) -> tuple[str, str]:
+    return (ctx.sender, ctx.room_id)
 
 
 # --- !annuaire -------------------------------------------------------------------------------
@@ -435,7 +433,7 @@ async def directory(ctx: Context, annuaire_recherche: Rest = "") -> Reply:
 
 @directory.sub("suite", aliases=["more", "next"], help="annuaire.suite.help")
 async def more(ctx: Context) -> Reply:
-    last = RECENT.get(_search_key(ctx))
+    last = recent(ctx).get(_search_key(ctx))
     if last is None:
         return Reply("annuaire.suite.none")
     return await _page(ctx, settings(ctx), last.query, last.typed, last.next_offset)
@@ -452,7 +450,7 @@ async def _page(ctx: Context, cfg: DirectoryConfig, query: DirectoryQuery, typed
         if better is not None:
             return Reply(rich=nobody + Rich("\n", "<br>") + ctx.rich("annuaire.try_kind", suggestion=better))
         return Reply(rich=nobody)
-    RECENT.put(_search_key(ctx), LastSearch(query, typed, offset + len(page.profiles), time.monotonic()))
+    recent(ctx).put(_search_key(ctx), LastSearch(query, typed, offset + len(page.profiles), time.monotonic()))
     return Reply(
         rich=render.results(
             ctx.tr,
@@ -499,7 +497,8 @@ async def _counts(ctx: Context, cfg: DirectoryConfig) -> Reply:
 
 # --- personal data ---------------------------------------------------------------------------
 class ProfileData:
-    """The member's directory profile (and their last searches, held in memory only)."""
+    """The member's directory profile. (Their last searches, held in memory only, go with
+    `!oublier-moi`'s `Services.forget_member`: `RecentSearches` is a `MemberMemory`.)"""
 
     name = "profil"
 
@@ -507,7 +506,6 @@ class ProfileData:
         return await repos.profiles.export_member(user_id)
 
     async def erase(self, repos: Repos, user_id: str) -> int:
-        forget_searches(user_id)
         return await repos.profiles.erase_member(user_id)
 
 

@@ -124,7 +124,7 @@ async def forget_me_confirmed(ctx: Context) -> Reply:
         count = await source.erase(ctx.repos, ctx.sender)
         if count:
             erased.append((_label(ctx, source.name), count))
-    ctx.services.remember_locale(ctx.sender, None)
+    ctx.services.forget_member(ctx.sender)  # what the app holds in memory too
     # The answer is in the language the member had; their setting itself is now gone.
     log.info("personal data erased on request: %d records", sum(n for _, n in erased))
     if not erased:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.errors import UserError
 from bot.registry import REGISTRY, MemberChange
 from commands import directory as d
+from commands.donnees.commands import forget_me_confirmed
 from storage.db import Database
 from storage.repositories.profiles import DirectoryQuery
 from tests.support.fakes import FakeRooms, make_context, make_services, test_config
@@ -269,17 +268,28 @@ async def test_counts_without_words(db: Database) -> None:
 
 async def test_personal_data_source(db: Database) -> None:
     source = next(s for s in REGISTRY.personal_data if s.name == "profil")
-    await run(db, d.profile, "competences prospective")
-    await run(db, d.make_visible)
-    await run(db, d.directory, "prospective")
+    svc = services()
+    await run(db, d.profile, "competences prospective", svc=svc)
+    await run(db, d.make_visible, svc=svc)
+    await run(db, d.directory, "prospective", svc=svc)
     async with db.unit() as repos:
         exported = await source.export(repos, ALICE)
         assert exported["competences"] == ["prospective"] and exported["visible"] is True
-        assert await source.erase(repos, ALICE) == 1
-        await repos.commit()
+    await run(db, forget_me_confirmed, svc=svc)  # !oublier-moi confirmer
     async with db.unit() as repos:
         assert await source.export(repos, ALICE) is None
-    assert (await run(db, d.more)).startswith("Pas de recherche récente")  # forgotten too
+    assert (await run(db, d.more, svc=svc)).startswith("Pas de recherche récente")  # forgotten too
+
+
+async def test_last_searches_belong_to_one_bot(db: Database) -> None:
+    """Two bots in one process (a standby, the tests) keep their own last searches."""
+    first, second = services(annuaire={"page_size": 1}), services(annuaire={"page_size": 1})
+    for who in ("@p1:example.org", "@p2:example.org"):
+        await run(db, d.profile, "competences prospective", sender=who, svc=first)
+        await run(db, d.make_visible, sender=who, svc=first)
+    assert "Encore 1" in await run(db, d.directory, "prospective", sender=BOB, svc=first)
+    assert (await run(db, d.more, sender=BOB, svc=second)).startswith("Pas de recherche récente")
+    assert "de 2 à 2" in await run(db, d.more, sender=BOB, svc=first)
 
 
 def _none(query: str) -> str:
@@ -293,11 +303,6 @@ async def _found(db: Database, text: str) -> list[str]:
     async with db.unit() as repos:
         page = await repos.profiles.search(DirectoryQuery(text))
         return [p.shown_name for p in page.profiles]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_searches() -> None:
-    d.RECENT._items.clear()
 
 
 async def test_a_word_naming_a_kind_is_offered_as_that_filter(db: Database) -> None:
