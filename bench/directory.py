@@ -17,7 +17,7 @@ not answer), then:
   common and rare single words, prefixes, typos, two words, with and without filters;
   median and p95;
 - import: a generated CSV of 10 000 contacts through the real import code
-  (`commands.contacts.import_contacts`: parsing, validation, one transaction).
+  (`commands.annuaire.contacts.import_contacts`: parsing, validation, one transaction).
 
 Target: search p95 under 20 ms. The last line is
 `RESULT sqlite_p95_ms=… postgres_p95_ms=… import_10k_s=…` (the import time is the slower
@@ -43,10 +43,10 @@ from sqlalchemy import select, text
 
 from bot import memory
 from bot.features import load_features
-from commands.contacts import import_contacts
-from commands.directory_export import to_csv
+from commands.annuaire.contacts import import_contacts
+from commands.annuaire.export import to_csv
+from commands.annuaire.fields import DirectoryConfig
 from commands.directory_vocab import DEFAULT_KINDS, DEFAULT_TERRITORIES
-from commands.profile_fields import DirectoryConfig
 from storage.db import Database
 from storage.models.directory import Profile, ProfileFacet
 from storage.models.search import SearchTerm

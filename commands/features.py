@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.feature import Feature
-from commands import accueil, donnees, general, sondages, veille
+from commands import accueil, annuaire, donnees, general, sondages, veille
 
 _EXAMPLES = Path(__file__).parent / "examples"
 _HERE = Path(__file__).parent
@@ -30,19 +30,7 @@ FEATURES: tuple[Feature, ...] = (
         modules=("commands.signal_parsing", "commands.signals", "commands.signal_indicators"),
         config_example=_EXAMPLES / "signaux.toml",
     ),
-    Feature(
-        "annuaire",
-        modules=(
-            "commands.directory_vocab",
-            "commands.profile_fields",
-            "commands.contacts_csv",
-            "commands.directory_export",
-            "commands.contacts",
-            "commands.directory_render",
-            "commands.directory",
-        ),
-        config_example=_EXAMPLES / "annuaire.toml",
-    ),
+    annuaire.FEATURE,
     Feature("evaluation", modules=("commands.evaluation",)),
     Feature(
         "evenements",

@@ -12,7 +12,8 @@ from bot.context import Context, Reply
 from bot.conversations import Question, form, start_form
 from bot.errors import UserError
 from bot.formatting import Rich, bullets, code, lines
-from commands.profile_fields import DirectoryConfig, field_named, parse_visibility, yes_or_no
+from commands.annuaire.fields import DirectoryConfig, field_named, parse_visibility, yes_or_no
+from commands.annuaire.service import save_answers
 from storage.models.directory import Profile
 
 PROFILE_FORM = "accueil.profil"
@@ -121,13 +122,8 @@ QUESTIONS = [
 async def save_profile(ctx: Context, data: dict[str, Any]) -> Reply:
     """Write the answers to the member's profile (confirmed, visible if they said so) and
     say what was saved and how to change it."""
-    profile = await ctx.repos.profiles.get_or_create(ctx.sender, ctx.display_name(ctx.sender))
-    for key, attr in ATTRS.items():
-        if data.get(key) not in (None, "", []):
-            setattr(profile, attr, data[key])
-    profile.pending = False
-    profile.visible = bool(data.get("visible", False))
-    await ctx.repos.profiles.save(profile)
+    values = {attr: data.get(key) for key, attr in ATTRS.items()}
+    profile = await save_answers(ctx, values, visible=bool(data.get("visible", False)))
     return Reply(rich=summary(ctx, profile))
 
 

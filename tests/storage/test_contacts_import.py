@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import main
-from commands.contacts import export_directory, import_contacts
-from commands.profile_fields import DirectoryConfig
+from commands.annuaire.contacts import export_directory, import_contacts
+from commands.annuaire.fields import DirectoryConfig
 from storage.db import Database
 from storage.models.directory import Profile
 from storage.repositories.profiles import DirectoryQuery, profile_dict

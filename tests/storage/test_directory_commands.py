@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.errors import UserError
 from bot.registry import REGISTRY, MemberChange
-from commands import directory as d
+from commands.annuaire import commands as d
 from commands.donnees.commands import forget_me_confirmed
 from storage.db import Database
 from storage.repositories.profiles import DirectoryQuery

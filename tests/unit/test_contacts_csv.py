@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from commands.contacts_csv import ContactFileError, decode, header_key, parse_contacts, sniff_separator
-from commands.profile_fields import DirectoryConfig
+from commands.annuaire.contacts_csv import (
+    ContactFileError,
+    decode,
+    header_key,
+    parse_contacts,
+    sniff_separator,
+)
+from commands.annuaire.fields import DirectoryConfig
 
 SETTINGS = DirectoryConfig()
 HEADER = "Nom;Courriel;Structure;Type de structure;Territoire;Identifiant Matrix"

@@ -8,9 +8,9 @@ import io
 import pytest
 
 from bot.csvfile import safe_cell, to_csv, typed_cell
-from commands.contacts_csv import parse_contacts
-from commands.directory_export import to_csv as directory_csv
-from commands.profile_fields import DirectoryConfig
+from commands.annuaire.contacts_csv import parse_contacts
+from commands.annuaire.export import to_csv as directory_csv
+from commands.annuaire.fields import DirectoryConfig
 from tests.unit.test_directory_export import P
 
 FORMULAS = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from commands.contacts_csv import parse_contacts
-from commands.directory_export import (
+from commands.annuaire.contacts_csv import parse_contacts
+from commands.annuaire.export import (
     escape_text,
     fold_line,
     matrix_uri,
@@ -14,7 +14,7 @@ from commands.directory_export import (
     unescape_text,
     unfold,
 )
-from commands.profile_fields import DirectoryConfig
+from commands.annuaire.fields import DirectoryConfig
 
 
 @dataclass

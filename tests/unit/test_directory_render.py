@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import Translator, default_catalog
-from commands import directory_render as render
+from commands.annuaire import render
 from storage.models.directory import Profile
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -7,8 +7,8 @@ import pytest
 
 from bot.errors import UserError
 from commands import directory_vocab as vocab
-from commands.directory import parse_query
-from commands.profile_fields import DirectoryConfig, field_named, parse_kind, parse_tags, parse_territories
+from commands.annuaire.fields import DirectoryConfig, field_named, parse_kind, parse_tags, parse_territories
+from commands.annuaire.search import parse_query
 
 KINDS = vocab.DEFAULT_KINDS
 TERRITORIES = vocab.DEFAULT_TERRITORIES

@@ -408,7 +408,7 @@ def test_a_field_is_named_as_the_profile_shows_it(fr: Translator, en: Translator
     from typing import Any, cast
 
     from bot.errors import UserError
-    from commands.profile_fields import parse_bio
+    from commands.annuaire.fields import parse_bio
 
     with pytest.raises(UserError) as info:
         parse_bio("   ", cast(Any, None))

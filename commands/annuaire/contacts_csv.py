@@ -3,7 +3,7 @@ or without BOM, or Latin-1/CP1252; `;` or `,` separated; French headers written 
 turned into validated contacts, or bad rows with their line number and what is wrong.
 
 Pure: no database. Every value goes through the same parsers as `!profil`
-(`commands.profile_fields`), so a value refused in chat is refused here, with the same
+(`commands.annuaire.fields`), so a value refused in chat is refused here, with the same
 message. Problems are catalog keys with their parameters; the caller words them."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from bot.csvfile import typed_cell
 from bot.errors import UserError
 from bot.text import fold
-from commands.profile_fields import DirectoryConfig, field_named
+from commands.annuaire.fields import DirectoryConfig, field_named
 
 MAX_EMAIL = 320
 SEPARATORS = (";", ",", "\t")
@@ -94,7 +94,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     ),
 }
 _COLUMN_OF = {h: column for column, names in HEADERS.items() for h in names}
-# The profile field each column is validated with (`commands.profile_fields.FIELDS`).
+# The profile field each column is validated with (`commands.annuaire.fields.FIELDS`).
 _FIELD_OF = {
     "name": "nom",
     "structure": "structure",
@@ -309,6 +309,23 @@ def _label(row: Sequence[str], columns: dict[str, int]) -> str:
     return name or _cell(row, columns, "matrix_id") or _cell(row, columns, "email")
 
 
+def _identity(
+    row: Sequence[str], columns: dict[str, int], problems: list[Problem]
+) -> tuple[str | None, str | None]:
+    """The row's Matrix ID (required) and e-mail (optional), their problems added."""
+    raw_id = _cell(row, columns, "matrix_id")
+    user_id = parse_matrix_id(raw_id)
+    if not raw_id:
+        problems.append(Problem("contacts.errors.no_matrix_id"))
+    elif user_id is None:
+        problems.append(Problem("contacts.errors.bad_matrix_id", {"value": raw_id}))
+    raw_email = _cell(row, columns, "email")
+    email = parse_email(raw_email) if raw_email else None
+    if raw_email and email is None:
+        problems.append(Problem("contacts.errors.bad_email", {"value": raw_email}))
+    return user_id, email
+
+
 def _row(
     row: Sequence[str],
     columns: dict[str, int],
@@ -337,16 +354,7 @@ def _row(
         raw = name if column == "name" else _cell(row, columns, column)
         if raw or column == "name":  # the name is required, the rest optional
             check(column, raw, parse)
-    raw_id = _cell(row, columns, "matrix_id")
-    user_id = parse_matrix_id(raw_id)
-    if not raw_id:
-        problems.append(Problem("contacts.errors.no_matrix_id"))
-    elif user_id is None:
-        problems.append(Problem("contacts.errors.bad_matrix_id", {"value": raw_id}))
-    raw_email = _cell(row, columns, "email")
-    email = parse_email(raw_email) if raw_email else None
-    if raw_email and email is None:
-        problems.append(Problem("contacts.errors.bad_email", {"value": raw_email}))
+    user_id, email = _identity(row, columns, problems)
     if problems or user_id is None:
         return None, problems
     return (

@@ -18,9 +18,9 @@ from pathlib import Path
 from bot.cli import cli_command, report_config
 from bot.errors import UserError
 from bot.i18n import Translator, default_catalog
-from commands.contacts_csv import ParsedFile, parse_contacts
-from commands.directory_export import to_csv, to_vcard
-from commands.profile_fields import DirectoryConfig, directory_settings
+from commands.annuaire.contacts_csv import ParsedFile, parse_contacts
+from commands.annuaire.export import to_csv, to_vcard
+from commands.annuaire.fields import DirectoryConfig, directory_settings
 from storage.db import Database, DatabaseError
 from storage.repositories.profiles import ImportOutcome
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from bot.config import Config, Section, config_section
+from bot.config import Config, Section
 from bot.errors import UserError
 from bot.text import fold
 from commands import directory_vocab as vocab
@@ -22,7 +22,6 @@ MAX_STRUCTURE = 200
 MAX_ROLE = 200
 
 
-@config_section("annuaire")
 class DirectoryConfig(Section):
     # Kinds of structure offered, each with the words that name it (matched ignoring case
     # and accents; « caf » → Organisme social).

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from bot import csvfile
 
-# In the order written; each is a header `commands.contacts_csv` recognises.
+# In the order written; each is a header `commands.annuaire.contacts_csv` recognises.
 CSV_HEADERS = (
     "Nom",
     "Courriel",
